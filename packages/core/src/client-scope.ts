@@ -1,0 +1,74 @@
+import { randomUUID } from 'node:crypto';
+import { throwIfAborted } from './abort.js';
+import type { CampaignOptions } from './election.js';
+import { ClosedError } from './errors.js';
+import type { LeadershipTerm } from './leadership-term.js';
+import { validateCandidateId, validateSignal, validateValue } from './validation.js';
+
+export interface ResolvedCampaign {
+  readonly id: string;
+  readonly value: string | undefined;
+  readonly signal: AbortSignal | undefined;
+}
+
+/** Validates campaign options at once, before any round trip. */
+export function resolveCampaignOptions(options: CampaignOptions | undefined): ResolvedCampaign {
+  const id = options?.id === undefined ? randomUUID() : validateCandidateId(options.id);
+  const value = options?.value === undefined ? undefined : validateValue(options.value);
+  const signal = validateSignal(options?.signal);
+  throwIfAborted(signal);
+  return { id, value, signal };
+}
+
+/**
+ * What every backend client does the same way: knows whether it is closed, tracks its
+ * live leaderships, and ends them all, once, on close.
+ */
+export class ClientScope {
+  private readonly closing = new AbortController();
+  private readonly terms = new Set<LeadershipTerm>();
+  private closePromise: Promise<void> | undefined;
+
+  /** Aborted, with a ClosedError, when close() begins. */
+  get signal(): AbortSignal {
+    return this.closing.signal;
+  }
+
+  get closed(): boolean {
+    return this.closing.signal.aborted;
+  }
+
+  assertOpen(): void {
+    if (this.closed) throw new ClosedError();
+  }
+
+  /** A signal that aborts when the caller's does (AbortError) or the client closes (ClosedError). */
+  link(signal: AbortSignal | undefined): AbortSignal {
+    return signal ? AbortSignal.any([signal, this.closing.signal]) : this.closing.signal;
+  }
+
+  /** Keeps a term until it ends, so that close() can end it. */
+  track(term: LeadershipTerm): void {
+    if (this.closed) {
+      term.end('closed');
+      return;
+    }
+    this.terms.add(term);
+    term.onEnd(() => this.terms.delete(term));
+  }
+
+  /**
+   * Ends every live term ('closed'), waits for their guarded releases, then runs
+   * `finalize` (revoke the session, close the client) once. Idempotent.
+   */
+  close(finalize: () => Promise<void>): Promise<void> {
+    if (!this.closePromise) {
+      this.closing.abort(new ClosedError());
+      const terms = [...this.terms];
+      this.terms.clear();
+      for (const term of terms) term.end('closed');
+      this.closePromise = Promise.allSettled(terms.map((term) => term.settled())).then(finalize);
+    }
+    return this.closePromise;
+  }
+}

@@ -1,0 +1,132 @@
+import { withTimeout } from './abort.js';
+import { type EndReason, LeadershipLostError } from './errors.js';
+import type { Leadership } from './leadership.js';
+import type { Logger } from './logger.js';
+import { validateValue } from './validation.js';
+
+/** What an adapter does in its store for a leadership; each write guarded by the token. */
+export interface TermActions {
+  /** Writes a new value if the key is still ours; throws LeadershipLostError if it is not. */
+  proclaim(value: string, signal: AbortSignal): Promise<void>;
+  /** Deletes the key only if it still holds this token, so a release never removes a successor. */
+  release(signal: AbortSignal): Promise<void>;
+}
+
+export interface TermInit {
+  readonly election: string;
+  readonly id: string;
+  readonly token: bigint;
+  readonly actions: TermActions;
+  readonly logger: Logger;
+  /** Bound on a proclaim or release round trip. */
+  readonly requestTimeoutMs: number;
+}
+
+/**
+ * The one Leadership implementation every adapter returns. It owns the exactly-once end:
+ * whatever ends a term first (resign, lease loss, the store reporting a new owner, close)
+ * aborts `signal` and settles `ended`; later reports are ignored. After any end the key is
+ * released with a guarded delete, so that a successor need not wait for a ttl.
+ */
+export class LeadershipTerm implements Leadership {
+  readonly election: string;
+  readonly id: string;
+  readonly token: bigint;
+  readonly ended: Promise<EndReason>;
+  private readonly controller = new AbortController();
+  private readonly init: TermInit;
+  private resolveEnded!: (reason: EndReason) => void;
+  private releasing: Promise<void> | undefined;
+  private readonly endListeners = new Set<(reason: EndReason) => void>();
+
+  constructor(init: TermInit) {
+    this.init = init;
+    this.election = init.election;
+    this.id = init.id;
+    this.token = init.token;
+    this.ended = new Promise<EndReason>((resolve) => {
+      this.resolveEnded = resolve;
+    });
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  get isLeader(): boolean {
+    return !this.controller.signal.aborted;
+  }
+
+  /** Ends the term for `reason` if it has not ended yet. Returns whether this call ended it. */
+  end(reason: EndReason, cause?: unknown): boolean {
+    if (this.controller.signal.aborted) return false;
+    const error = new LeadershipLostError(reason, undefined, cause === undefined ? undefined : { cause });
+    this.controller.abort(error);
+    if (reason !== 'resigned') {
+      this.init.logger.warn(
+        { election: this.election, id: this.id, token: String(this.token), reason, err: cause },
+        'leadership lost',
+      );
+    }
+    this.resolveEnded(reason);
+    for (const listener of this.endListeners) listener(reason);
+    this.endListeners.clear();
+    this.releasing = this.release();
+    return true;
+  }
+
+  /** For adapters: stop watching and renewing for this term when it ends. */
+  onEnd(listener: (reason: EndReason) => void): void {
+    if (this.controller.signal.aborted) return;
+    this.endListeners.add(listener);
+  }
+
+  /** Resolves once the key release that followed the end has finished (or given up). */
+  async settled(): Promise<void> {
+    await this.releasing;
+  }
+
+  async proclaim(value: string): Promise<void> {
+    validateValue(value);
+    this.throwIfEnded();
+    try {
+      await withTimeout(
+        'proclaim',
+        this.init.requestTimeoutMs,
+        (signal) => this.init.actions.proclaim(value, signal),
+        this.controller.signal,
+      );
+    } catch (error) {
+      if (error instanceof LeadershipLostError) {
+        this.end(error.reason, error);
+        throw this.controller.signal.reason;
+      }
+      this.throwIfEnded();
+      throw error;
+    }
+  }
+
+  async resign(): Promise<void> {
+    this.end('resigned');
+    await this.releasing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.resign();
+  }
+
+  private throwIfEnded(): void {
+    if (this.controller.signal.aborted) throw this.controller.signal.reason;
+  }
+
+  private async release(): Promise<void> {
+    try {
+      await withTimeout('release', this.init.requestTimeoutMs, (signal) => this.init.actions.release(signal));
+    } catch (error) {
+      this.init.logger.debug(
+        { election: this.election, token: String(this.token), err: error },
+        'release failed; the key goes when its lease or ttl runs out',
+      );
+    }
+  }
+}

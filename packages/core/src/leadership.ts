@@ -1,0 +1,17 @@
+import type { EndReason } from './errors.js';
+
+/** One term of leadership. It ends exactly once; after that it never leads again. */
+export interface Leadership extends AsyncDisposable {
+  readonly id: string;
+  /** Fencing token: strictly greater than every earlier leadership's token of this election. */
+  readonly token: bigint;
+  /** Aborted, with a LeadershipLostError as reason, the moment leadership is no longer certain. */
+  readonly signal: AbortSignal;
+  /** Resolves, never rejects, with why the leadership ended. */
+  readonly ended: Promise<EndReason>;
+  readonly isLeader: boolean;
+  /** Publishes a new value to observers; the token does not change. */
+  proclaim(value: string): Promise<void>;
+  /** Ends the leadership and hands over at once. Idempotent. */
+  resign(): Promise<void>;
+}

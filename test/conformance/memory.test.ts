@@ -1,0 +1,47 @@
+import { runConformanceSuite } from '@baton/conformance';
+import { connect, MemoryBackend, memoryStore } from '@baton/core';
+
+const storeName = `conformance-${process.pid}`;
+const store = memoryStore(storeName);
+let renewals = 0;
+const keepAlive = store.keepAlive.bind(store);
+store.keepAlive = (sessionId: string): boolean => {
+  renewals++;
+  return keepAlive(sessionId);
+};
+
+function sessionOf(backend: unknown): string {
+  if (!(backend instanceof MemoryBackend)) throw new Error('not a memory backend');
+  const id = backend.sessionId;
+  if (!id) throw new Error('the client holds no session');
+  return id;
+}
+
+runConformanceSuite({
+  name: 'memory',
+  skip: { '14-unreachable': 'the memory store is in-process: there is no server to be unreachable' },
+  async setup() {
+    return {
+      ttlMs: 1_000,
+      connect: (options) => connect(`memory://${storeName}`, { ttlMs: 1_000, ...options }),
+      unreachableUrl: 'memory://unreachable',
+      hooks: {
+        async expireSession(backend) {
+          store.revokeSession(sessionOf(backend));
+        },
+        async deleteLeaderKey(election) {
+          store.deleteLeaderKey(election);
+        },
+        async overwriteLeaderKey(election) {
+          store.overwriteLeaderKey(election, 1_000);
+        },
+        async breakWatches() {
+          // The memory store's watches are in-process callbacks and cannot break.
+        },
+        async renewalCount() {
+          return renewals;
+        },
+      },
+    };
+  },
+});
