@@ -37,6 +37,7 @@ export {
   type MemoryEntry,
   MemoryStore,
   memoryBackendFactory,
+  memoryCapabilities,
   memoryStore,
 } from './memory/index.js';
 export { type LeaderSource, observeLeader, sameLeader } from './observe.js';

@@ -1,0 +1,161 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  type EndReason,
+  Lease,
+  type LeaseOptions,
+  monotonicNow,
+  type RenewOutcome,
+  silentLogger,
+} from '../src/index.js';
+
+const leases: Lease[] = [];
+afterEach(() => {
+  for (const lease of leases.splice(0)) lease.stop();
+  vi.useRealTimers();
+});
+
+function lease(overrides: Partial<LeaseOptions> = {}): Lease {
+  const created = new Lease({
+    ttlMs: 1_000,
+    grantSentAt: monotonicNow(),
+    safetyMarginMs: 100,
+    onDisconnect: 'abort',
+    logger: silentLogger,
+    label: 'test',
+    ...overrides,
+  });
+  leases.push(created);
+  return created;
+}
+
+function lossOf(subject: Lease): Promise<EndReason> {
+  return new Promise((resolve) => subject.onLost(resolve));
+}
+
+describe('Lease', () => {
+  it('measures the deadline from the send time of the grant, minus the safety margin', () => {
+    const sentAt = monotonicNow() - 300;
+    const subject = lease({ grantSentAt: sentAt });
+    expect(subject.deadline).toBeCloseTo(sentAt + 1_000 - 100, 5);
+    expect(subject.isValid).toBe(true);
+  });
+
+  it("expires at its local deadline when no renewal is confirmed ('expired')", async () => {
+    const subject = lease({ ttlMs: 200, safetyMarginMs: 20 });
+    const started = monotonicNow();
+    expect(await lossOf(subject)).toBe('expired');
+    const elapsed = monotonicNow() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(170);
+    expect(elapsed).toBeLessThan(1_000);
+    expect(subject.isValid).toBe(false);
+  });
+
+  it('extends the deadline to send time + ttl on each confirmed renewal', async () => {
+    let renewals = 0;
+    const subject = lease({
+      ttlMs: 300,
+      safetyMarginMs: 30,
+      renew: async () => {
+        renewals++;
+        return { kind: 'renewed' };
+      },
+    });
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    expect(subject.isValid).toBe(true);
+    expect(renewals).toBeGreaterThanOrEqual(3);
+  });
+
+  it('never lets a late success revive a lease whose deadline passed', async () => {
+    let release: (outcome: RenewOutcome) => void = () => {};
+    const subject = lease({
+      ttlMs: 150,
+      safetyMarginMs: 10,
+      renewEveryMs: 50,
+      renew: (signal) =>
+        new Promise<RenewOutcome>((resolve) => {
+          release = resolve;
+          // The store answers only after the deadline; the abort at the deadline is ignored on purpose.
+          void signal;
+        }),
+    });
+    const reason = await lossOf(subject);
+    release({ kind: 'renewed' });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(reason).toBe('expired');
+    expect(subject.isValid).toBe(false);
+    subject.confirm(monotonicNow());
+    expect(subject.isValid).toBe(false);
+  });
+
+  it("under onDisconnect 'abort', a failed renewal ends the lease at once ('connection-lost')", async () => {
+    const subject = lease({
+      renewEveryMs: 20,
+      renew: async () => {
+        throw new Error('ECONNREFUSED');
+      },
+    });
+    const started = monotonicNow();
+    expect(await lossOf(subject)).toBe('connection-lost');
+    expect(monotonicNow() - started).toBeLessThan(500);
+  });
+
+  it("under 'tolerate-until-deadline', a blip is ridden out and a lasting outage ends at the deadline", async () => {
+    let failing = true;
+    const blip = lease({
+      ttlMs: 600,
+      safetyMarginMs: 50,
+      renewEveryMs: 100,
+      onDisconnect: 'tolerate-until-deadline',
+      renew: async () => {
+        if (failing) throw new Error('ETIMEDOUT');
+        return { kind: 'renewed' };
+      },
+    });
+    setTimeout(() => {
+      failing = false;
+    }, 250);
+    await new Promise((resolve) => setTimeout(resolve, 900));
+    expect(blip.isValid).toBe(true);
+
+    const outage = lease({
+      ttlMs: 300,
+      safetyMarginMs: 30,
+      renewEveryMs: 50,
+      onDisconnect: 'tolerate-until-deadline',
+      renew: async () => {
+        throw new Error('ETIMEDOUT');
+      },
+    });
+    const started = monotonicNow();
+    expect(await lossOf(outage)).toBe('connection-lost');
+    expect(monotonicNow() - started).toBeGreaterThanOrEqual(250);
+  });
+
+  it('reports a loss exactly once, to every listener, even when told twice', () => {
+    const subject = lease();
+    const heard: EndReason[] = [];
+    subject.onLost((reason) => heard.push(reason));
+    subject.onLost((reason) => heard.push(reason));
+    subject.lose('deposed');
+    subject.lose('expired');
+    subject.connectionLost(new Error('late'));
+    expect(heard).toEqual(['deposed', 'deposed']);
+    const late: EndReason[] = [];
+    subject.onLost((reason) => late.push(reason));
+    expect(late).toEqual(['deposed']);
+  });
+
+  it('stops renewing when the store says the lease is gone', async () => {
+    let renewals = 0;
+    const subject = lease({
+      renewEveryMs: 20,
+      renew: async () => {
+        renewals++;
+        return { kind: 'lost', reason: 'expired' };
+      },
+    });
+    expect(await lossOf(subject)).toBe('expired');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(renewals).toBe(1);
+  });
+});
