@@ -22,6 +22,7 @@ runConformanceSuite({
   skip: { '14-unreachable': 'the memory store is in-process: there is no server to be unreachable' },
   async setup() {
     return {
+      url: `memory://${storeName}`,
       ttlMs: 1_000,
       connect: (options) => connect(`memory://${storeName}`, { ttlMs: 1_000, ...options }),
       unreachableUrl: 'memory://unreachable',

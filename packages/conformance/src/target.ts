@@ -31,6 +31,7 @@ export type CaseId =
   | '8-abort-pending-campaign'
   | '9-resign-after-store-moved-on'
   | '10-close'
+  | '10-close-exits'
   | '14-bad-input'
   | '14-unreachable'
   | '15-many-elections'
@@ -38,6 +39,8 @@ export type CaseId =
 
 /** What the suite needs, at run time, to act on one backend. */
 export interface ConformanceTarget {
+  /** The URL `connect` uses; child processes of the suite connect to it with the target's ttl. */
+  readonly url: string;
   /** A new client of the store under test; every call is a separate client. */
   connect(options?: BackendOptions): Promise<Backend>;
   /** The ttl the suite connects with; short, so that expiry cases run fast. */

@@ -1,6 +1,7 @@
 import { type Backend, type EndReason, isBatonError, type Leadership, sleep } from '@baton/core';
 import { expect } from 'vitest';
 import { LeadershipLog, type SuiteContext, settlesWithin, uniqueElection, within } from '../context.js';
+import { runChild } from '../process/spawn.js';
 import type { CaseRegistry } from '../registry.js';
 import type { CaseId } from '../target.js';
 
@@ -155,6 +156,21 @@ export function lossCases({ ctx, test }: CaseRegistry): void {
       await closing.close(); // idempotent
       expect(() => closing.election(first)).toThrow(expect.objectContaining({ code: 'ERR_CLOSED' }));
       expect(await settlesWithin(a.resign(), 1_000)).toBe(true);
+    },
+  );
+
+  test(
+    '10-close-exits',
+    'after close() nothing of the client keeps the process alive: it exits by itself',
+    async () => {
+      const election = uniqueElection('close-exit');
+      const child = await runChild('close-and-exit', { url: ctx.target.url, ttlMs: ctx.ttlMs, election }, 30_000);
+      expect(child.timedOut, `the child did not exit by itself; stderr: ${child.stderr}`).toBe(false);
+      expect(child.code, child.stderr).toBe(0);
+      expect(child.lines.map((line) => line.event)).toEqual(['elected', 'closed']);
+      expect(child.lines[1]?.reason).toBe('closed');
+      const observer = await ctx.client();
+      expect(await observer.election(election).leader()).toBeUndefined();
     },
   );
 }
