@@ -73,7 +73,8 @@ export async function withTimeout<T>(
     timeoutMs,
   );
   const onParentAbort = (): void => controller.abort(parent?.reason);
-  parent?.addEventListener('abort', onParentAbort, { once: true });
+  if (parent?.aborted) onParentAbort();
+  else parent?.addEventListener('abort', onParentAbort, { once: true });
   try {
     const pending = operation(controller.signal);
     return await new Promise<T>((resolve, reject) => {
