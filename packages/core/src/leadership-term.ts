@@ -1,4 +1,5 @@
 import { withTimeout } from './abort.js';
+import { monotonicNow } from './clock.js';
 import { type EndReason, LeadershipLostError } from './errors.js';
 import type { Leadership } from './leadership.js';
 import type { Logger } from './logger.js';
@@ -20,6 +21,12 @@ export interface TermInit {
   readonly logger: Logger;
   /** Bound on a proclaim or release round trip. */
   readonly requestTimeoutMs: number;
+  /**
+   * The local deadline of the lease this term rests on (monotonic ms). Checked whenever
+   * `signal` or `isLeader` is read, so that a process resumed after a pause learns of its
+   * loss before its next action, even if that action's timer fires before the deadline's.
+   */
+  readonly validUntil?: () => number;
 }
 
 /**
@@ -50,10 +57,12 @@ export class LeadershipTerm implements Leadership {
   }
 
   get signal(): AbortSignal {
+    this.checkDeadline();
     return this.controller.signal;
   }
 
   get isLeader(): boolean {
+    this.checkDeadline();
     return !this.controller.signal.aborted;
   }
 
@@ -88,6 +97,7 @@ export class LeadershipTerm implements Leadership {
 
   async proclaim(value: string): Promise<void> {
     validateValue(value);
+    this.checkDeadline();
     this.throwIfEnded();
     try {
       await withTimeout(
@@ -113,6 +123,11 @@ export class LeadershipTerm implements Leadership {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.resign();
+  }
+
+  private checkDeadline(): void {
+    const validUntil = this.init.validUntil;
+    if (validUntil && !this.controller.signal.aborted && monotonicNow() >= validUntil()) this.end('expired');
   }
 
   private throwIfEnded(): void {

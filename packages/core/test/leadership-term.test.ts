@@ -74,3 +74,24 @@ describe('LeadershipTerm', () => {
     expect(calls).toEqual(['release']);
   });
 });
+
+describe('LeadershipTerm deadline', () => {
+  it('reads as lost the moment its lease deadline has passed, even before the deadline timer fires', () => {
+    let deadline = Number.POSITIVE_INFINITY;
+    const subject = new LeadershipTerm({
+      election: 'jobs',
+      id: 'paused',
+      token: 3n,
+      logger: silentLogger,
+      requestTimeoutMs: 500,
+      validUntil: () => deadline,
+      actions: { proclaim: async () => {}, release: async () => {} },
+    });
+    expect(subject.isLeader).toBe(true);
+    // As after SIGSTOP/SIGCONT: the deadline is in the past, no timer has run yet.
+    deadline = 0;
+    expect(subject.signal.aborted).toBe(true);
+    expect(subject.isLeader).toBe(false);
+    expect(subject.signal.reason).toMatchObject({ code: 'ERR_LEADERSHIP_LOST', reason: 'expired' });
+  });
+});

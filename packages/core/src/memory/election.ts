@@ -112,6 +112,7 @@ export class MemoryElection implements Election {
       token: entry.createRevision,
       logger,
       requestTimeoutMs: this.backend.ttlMs,
+      validUntil: () => grant.lease.deadline,
       actions: {
         proclaim: async (value) => {
           if (!store.setValueIf(entry.key, grant.id, entry.createRevision, value)) {
