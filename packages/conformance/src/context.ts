@@ -5,6 +5,8 @@ import type { ConformanceTarget } from './target.js';
 
 /** State one suite run shares between its cases: the target, and every client to close. */
 export class SuiteContext {
+  /** The backend's name, for reports. */
+  name = '';
   private targetValue: ConformanceTarget | undefined;
   private readonly clients = new Set<Backend>();
 

@@ -3,6 +3,7 @@ import { electionCases } from './cases/election.js';
 import { inputCases } from './cases/input.js';
 import { lossCases } from './cases/loss.js';
 import { observeCases } from './cases/observe.js';
+import { measurements, processCases } from './cases/process.js';
 import { scaleCases } from './cases/scale.js';
 import { SuiteContext } from './context.js';
 import { CaseLedger } from './registry.js';
@@ -17,6 +18,7 @@ import type { ConformanceSuite } from './target.js';
 export function runConformanceSuite(suite: ConformanceSuite): void {
   const ctx = new SuiteContext();
   const ledger = new CaseLedger();
+  ctx.name = suite.name;
   describe(`conformance: ${suite.name}`, () => {
     beforeAll(async () => {
       ctx.setTarget(await suite.setup());
@@ -28,6 +30,9 @@ export function runConformanceSuite(suite: ConformanceSuite): void {
       await ctx.closeClients();
       await suite.teardown?.();
       console.log(ledger.report(suite.name));
+      for (const m of measurements.filter((entry) => entry.backend === suite.name)) {
+        console.log(`[conformance] ${suite.name}: ${m.measure}: ${m.ms.toFixed(0)} ms (ttl ${m.ttlMs} ms)`);
+      }
     });
     const registry = ledger.registry(ctx, suite.skip ?? {});
     electionCases(registry);
@@ -35,5 +40,6 @@ export function runConformanceSuite(suite: ConformanceSuite): void {
     lossCases(registry);
     inputCases(registry);
     scaleCases(registry);
+    processCases(registry);
   });
 }

@@ -32,10 +32,26 @@ export type CaseId =
   | '9-resign-after-store-moved-on'
   | '10-close'
   | '10-close-exits'
+  | '11-crash'
+  | '12-pause'
+  | '13-partition'
+  | '13-slow-renewal'
+  | '13-store-restart'
   | '14-bad-input'
   | '14-unreachable'
   | '15-many-elections'
   | '15-shared-renewal';
+
+/** What the process-level cases need to put faults between clients and a real store. */
+export interface FaultHooks {
+  /** The store's TCP address, for a FaultProxy in front of it. */
+  readonly storeHost: string;
+  readonly storePort: number;
+  /** The URL of the same store reached at host:port instead (through a proxy). */
+  urlVia(host: string, port: number): string;
+  /** Stops the store and starts it again on the same port, as a crash and restart would. */
+  restartStore(): Promise<void>;
+}
 
 /** What the suite needs, at run time, to act on one backend. */
 export interface ConformanceTarget {
@@ -48,6 +64,8 @@ export interface ConformanceTarget {
   readonly hooks: StoreHooks;
   /** A URL of this backend's scheme at which nothing answers, e.g. a closed loopback port. */
   readonly unreachableUrl: string;
+  /** For the process-level cases (11-13); a target without them declares those cases skipped. */
+  readonly faults?: FaultHooks;
 }
 
 /** One backend's run of the suite. */

@@ -84,6 +84,14 @@ export class LeadershipTerm implements Leadership {
     return true;
   }
 
+  /**
+   * The monotonic time (ms, `performance.now()`) until which this term may act, or
+   * undefined when its store gives no local deadline.
+   */
+  get validUntil(): number | undefined {
+    return this.init.validUntil?.();
+  }
+
   /** For adapters: stop watching and renewing for this term when it ends. */
   onEnd(listener: (reason: EndReason) => void): void {
     if (this.controller.signal.aborted) return;

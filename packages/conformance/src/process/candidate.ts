@@ -1,0 +1,97 @@
+// A candidate in its own process, for the process-level cases (crash, pause, partition).
+// It campaigns, and while it leads it writes to the parent's fenced resource every few
+// milliseconds, checking its leadership before each write, as a careful leader does.
+// It reports on stdout, one JSON line per event, with times on the machine's monotonic
+// clock (process.hrtime), which all processes on one machine share.
+import { createInterface } from 'node:readline';
+import { connect, type DisconnectPolicy, type Leadership, LeadershipTerm } from '@baton/core';
+
+export interface CandidatePlan {
+  readonly url: string;
+  readonly ttlMs: number;
+  readonly election: string;
+  readonly id: string;
+  readonly resourceUrl: string;
+  readonly onDisconnect?: DisconnectPolicy;
+  readonly writeEveryMs?: number;
+}
+
+const plan = JSON.parse(process.argv[2] ?? '{}') as CandidatePlan;
+const nowNs = (): bigint => process.hrtime.bigint();
+const say = (event: Record<string, string | number | boolean | undefined>): void =>
+  void process.stdout.write(`${JSON.stringify({ ...event, id: plan.id, at: String(nowNs()) })}\n`);
+
+/** A term's deadline, moved from performance.now() onto the hrtime clock the parent compares. */
+function deadlineNs(leadership: Leadership): string | undefined {
+  if (!(leadership instanceof LeadershipTerm) || leadership.validUntil === undefined) return undefined;
+  return String(nowNs() + BigInt(Math.round((leadership.validUntil - performance.now()) * 1e6)));
+}
+
+async function write(token: bigint, stale: boolean): Promise<void> {
+  try {
+    const response = await fetch(
+      `${plan.resourceUrl}?token=${token}&id=${encodeURIComponent(plan.id)}&stale=${stale}`,
+      {
+        method: 'POST',
+        signal: AbortSignal.timeout(2_000),
+      },
+    );
+    say({ event: 'wrote', token: String(token), accepted: response.status === 200, stale });
+  } catch (error) {
+    say({ event: 'write-failed', token: String(token), error: String(error) });
+  }
+}
+
+const backend = await connect(plan.url, {
+  ttlMs: plan.ttlMs,
+  connectTimeoutMs: 5_000,
+  onDisconnect: plan.onDisconnect ?? 'abort',
+});
+const stop = new AbortController();
+let lastToken: bigint | undefined;
+
+createInterface({ input: process.stdin }).on('line', (line) => {
+  const command = JSON.parse(line) as { command: string };
+  if (command.command === 'write-stale' && lastToken !== undefined) {
+    // A write prepared while still leader and sent only now, as after a pause.
+    void write(lastToken, true);
+  } else if (command.command === 'exit') {
+    stop.abort();
+  }
+});
+
+say({ event: 'ready' });
+while (!stop.signal.aborted) {
+  let leadership: Leadership;
+  try {
+    leadership = await backend.election(plan.election).campaign({ id: plan.id, signal: stop.signal });
+  } catch (error) {
+    if (stop.signal.aborted) break;
+    say({ event: 'campaign-failed', error: String(error) });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    continue;
+  }
+  lastToken = leadership.token;
+  say({ event: 'elected', token: String(leadership.token), validUntil: deadlineNs(leadership) });
+  // Report each move of the local deadline at once, so that the parent knows until when
+  // this process believed it led even if it is frozen a moment later.
+  let reported = deadlineNs(leadership);
+  const deadlineTicker = setInterval(() => {
+    const current = deadlineNs(leadership);
+    if (current !== undefined && reported !== undefined && BigInt(current) - BigInt(reported) > 1_000_000n) {
+      reported = current;
+      say({ event: 'deadline', token: String(leadership.token), validUntil: current });
+    }
+  }, 5);
+  while (leadership.isLeader && !stop.signal.aborted) {
+    say({ event: 'acting', token: String(leadership.token), validUntil: deadlineNs(leadership) });
+    await write(leadership.token, false);
+    await new Promise((resolve) => setTimeout(resolve, plan.writeEveryMs ?? 50));
+  }
+  clearInterval(deadlineTicker);
+  if (stop.signal.aborted) await leadership.resign();
+  say({ event: 'lost', token: String(leadership.token), reason: await leadership.ended });
+}
+await backend.close();
+say({ event: 'exit' });
+process.stdin.destroy();
