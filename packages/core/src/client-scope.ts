@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { throwIfAborted } from './abort.js';
 import type { CampaignOptions } from './election.js';
 import { ClosedError } from './errors.js';
@@ -25,9 +26,16 @@ export function resolveCampaignOptions(options: CampaignOptions | undefined): Re
  * live leaderships, and ends them all, once, on close.
  */
 export class ClientScope {
-  private readonly closing = new AbortController();
+  private readonly closing = ClientScope.closingController();
   private readonly terms = new Set<LeadershipTerm>();
   private closePromise: Promise<void> | undefined;
+
+  private static closingController(): AbortController {
+    const controller = new AbortController();
+    // Every pending campaign and observer of a client listens here; hundreds are normal.
+    setMaxListeners(0, controller.signal);
+    return controller;
+  }
 
   /** Aborted, with a ClosedError, when close() begins. */
   get signal(): AbortSignal {

@@ -1,0 +1,69 @@
+import type { Backend, Leadership } from '@baton/core';
+import { nowMs } from './stats.js';
+
+export interface ScaleResult {
+  readonly elections: number;
+  readonly campaignAllMs: number;
+  /** Heap growth per election held, in bytes (approximate: one process, after GC). */
+  readonly bytesPerElection: number;
+  /** Renewal requests per second the store served while the client held them. */
+  readonly renewalsPerSecond: number | undefined;
+  readonly error?: string;
+}
+
+function heapUsed(): number {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  return process.memoryUsage().heapUsed;
+}
+
+/** One client leading `elections` elections at once: time to campaign, memory, renewal traffic. */
+export async function measureScale(
+  connect: () => Promise<Backend>,
+  prefix: string,
+  elections: number,
+  holdMs: number,
+  renewalCount: (() => Promise<number>) | undefined,
+): Promise<ScaleResult> {
+  const client = await connect();
+  const before = heapUsed();
+  const started = nowMs();
+  let held: Leadership[] = [];
+  try {
+    const batch = 500;
+    for (let i = 0; i < elections; i += batch) {
+      const size = Math.min(batch, elections - i);
+      held = held.concat(
+        await Promise.all(Array.from({ length: size }, (_, j) => client.election(`${prefix}/${i + j}`).campaign())),
+      );
+    }
+    const campaignAllMs = nowMs() - started;
+    const bytesPerElection = (heapUsed() - before) / elections;
+    const countBefore = await renewalCount?.();
+    const holdStart = nowMs();
+    await new Promise((resolve) => setTimeout(resolve, holdMs));
+    const countAfter = await renewalCount?.();
+    const lost = held.filter((l) => !l.isLeader).length;
+    const renewalsPerSecond =
+      countBefore === undefined || countAfter === undefined
+        ? undefined
+        : ((countAfter - countBefore) * 1_000) / (nowMs() - holdStart);
+    return {
+      elections,
+      campaignAllMs,
+      bytesPerElection,
+      renewalsPerSecond,
+      ...(lost > 0 ? { error: `${lost} leaderships lost while held` } : {}),
+    };
+  } catch (error) {
+    return {
+      elections,
+      campaignAllMs: nowMs() - started,
+      bytesPerElection: Number.NaN,
+      renewalsPerSecond: undefined,
+      error: error instanceof Error ? error.message : String(error),
+    };
+  } finally {
+    await client.close();
+  }
+}
