@@ -9,6 +9,10 @@ export {
   within,
 } from './context.js';
 export { type FaultMode, FaultProxy } from './fault-proxy.js';
+export type { CandidatePlan } from './process/candidate.js';
+export { type CandidateEvent, CandidateProcess } from './process/candidate-process.js';
+export { FencedResource, type FencedWrite } from './process/fenced-resource.js';
+export { type HeldSpan, heldSpans, judgeTimeline, msUntilElected, type TimelineVerdict } from './process/timeline.js';
 export type { CaseRegistry } from './registry.js';
 export { runConformanceSuite } from './suite.js';
-export type { CaseId, ConformanceSuite, ConformanceTarget, StoreHooks } from './target.js';
+export type { CaseId, ConformanceSuite, ConformanceTarget, FaultHooks, StoreHooks } from './target.js';

@@ -125,7 +125,10 @@ export function lossCases({ ctx, test }: CaseRegistry): void {
       await ctx.target.hooks.deleteLeaderKey(name);
       const successor = await within('the successor', ctx.ttlMs * 4 + 2_000, waiting);
       await leadership.resign();
-      expect(await leadership.ended).toBe('deposed');
+      // The old leader may or may not have heard of the deletion before it resigned (a
+      // store without delete notifications learns at its next renewal); either way its
+      // release must leave the successor's key alone.
+      expect(['deposed', 'resigned']).toContain(await leadership.ended);
       await sleep(100);
       expect(successor.isLeader).toBe(true);
       expect(await leaderClient.election(name).leader()).toMatchObject({ id: 'waiter', token: successor.token });

@@ -1,0 +1,301 @@
+import { randomUUID } from 'node:crypto';
+import {
+  backoffDelay,
+  type CampaignOptions,
+  type Election,
+  InvalidArgumentError,
+  type LeaderInfo,
+  type Leadership,
+  LeadershipLostError,
+  LeadershipTerm,
+  monotonicNow,
+  type ObserveOptions,
+  observeLeader,
+  raceAbort,
+  resolveCampaignOptions,
+  sleep,
+  toAbortError,
+  withTimeout,
+} from '@baton/core';
+import type { RedisBackend } from './backend.js';
+import { isAuthFailure } from './errors.js';
+import { type ElectionKeys, electionKeys, GONE_EVENTS, parseEvent } from './keys.js';
+import { parseOwner } from './owner.js';
+import { acquireScript, proclaimScript, releaseScript } from './scripts.js';
+import { Waiter } from './waiter.js';
+
+type AcquireOutcome =
+  | { readonly acquired: true; readonly token: string }
+  | { readonly acquired: false; readonly pttl: number };
+
+/**
+ * An election on Redis: one owner key with a PX ttl, taken by a Lua script that also draws
+ * the fencing token. Not FIFO: whoever retries first after a release or an expiry wins.
+ */
+export class RedisElection implements Election {
+  readonly name: string;
+  readonly keys: ElectionKeys;
+  private readonly backend: RedisBackend;
+
+  constructor(backend: RedisBackend, name: string) {
+    this.backend = backend;
+    this.name = name;
+    this.keys = electionKeys(backend.prefix, name, backend.db);
+  }
+
+  async campaign(options?: CampaignOptions): Promise<Leadership> {
+    const { id, value, signal } = resolveCampaignOptions(options);
+    const { scope, hub, logger, renewals, ttlMs } = this.backend;
+    scope.assertOpen();
+    const stop = scope.link(signal);
+    // Marks this campaign's key, so that an attempt whose reply was lost can be recognised.
+    const nonce = randomUUID();
+    const waiter = new Waiter(hub, this.keys, Math.min(50, ttlMs / 20), logger);
+    // An attempt whose reply we never saw may have taken the key.
+    let uncertain = false;
+    let failures = 0;
+    try {
+      for (;;) {
+        if (stop.aborted) throw toAbortError(stop);
+        const sentAt = monotonicNow();
+        // Whether this client already receives the election's events: then the keyspace
+        // events of the key's previous life can still arrive after our acquisition.
+        const subscribedBefore = hub.isSubscribed(this.keys.channel) && hub.isSubscribed(this.keys.keyspace);
+        let outcome: AcquireOutcome;
+        try {
+          outcome = await this.acquire(id, value, nonce, stop);
+          uncertain = false;
+          failures = 0;
+        } catch (error) {
+          if (stop.aborted) throw toAbortError(stop);
+          uncertain = true;
+          // A waiter holds no key: a lost connection only delays it. It retries until the
+          // store answers again, or its signal or the client's close stops it.
+          logger[isAuthFailure(error) ? 'error' : 'debug'](
+            { election: this.name, err: error },
+            'acquire attempt failed; retrying',
+          );
+          await sleep(backoffDelay(failures++, 100, 2_000), stop);
+          continue;
+        }
+        if (outcome.acquired) {
+          // The reply is the ownership check: it says the key was ours when the script ran.
+          // A reply later than the key's own deadline, or after the caller gave up, is not
+          // a leadership: hand the key back at once.
+          if (stop.aborted || monotonicNow() >= renewals.acquisitionDeadline(sentAt)) {
+            this.releaseQuietly(outcome.token, 'token');
+            if (stop.aborted) throw toAbortError(stop);
+            continue;
+          }
+          return this.startTerm(id, outcome.token, sentAt, subscribedBefore);
+        }
+        // Subscribe only once the election is seen taken (uncontended campaigns cost one
+        // round trip), then try once more at once, so that a release between the attempt
+        // and the subscription is not missed.
+        if (!waiter.listening && (await waiter.listen(stop))) continue;
+        await waiter.wait(this.pollDelay(outcome.pttl, waiter.listening), stop);
+      }
+    } catch (error) {
+      if (uncertain) this.releaseQuietly(nonce, 'nonce');
+      throw error;
+    } finally {
+      waiter.close();
+    }
+  }
+
+  async leader(): Promise<LeaderInfo | undefined> {
+    this.backend.scope.assertOpen();
+    return this.readLeader(this.backend.scope.signal);
+  }
+
+  observe(options?: ObserveOptions): AsyncIterable<LeaderInfo | undefined> {
+    const signal = options?.signal;
+    // core's validateSignal is not exported; the same check here.
+    if (signal !== undefined && !(signal instanceof AbortSignal)) {
+      throw new InvalidArgumentError('signal must be an AbortSignal');
+    }
+    const { scope, hub, logger, ttlMs } = this.backend;
+    scope.assertOpen();
+    return observeLeader(
+      {
+        read: (stop) => this.readLeader(stop),
+        subscribe: (changed, broken) =>
+          hub.listenAll([this.keys.channel, this.keys.keyspace], {
+            // A renewal's PEXPIRE changes nothing an observer sees.
+            message: (message) => {
+              if (message !== 'expire') changed();
+            },
+            broken,
+          }),
+        // An expiry publishes nothing and a message can be lost: re-read this often regardless.
+        pollEveryMs: Math.max(100, ttlMs / 3),
+      },
+      scope.link(signal),
+      logger,
+    );
+  }
+
+  private async readLeader(stop: AbortSignal): Promise<LeaderInfo | undefined> {
+    const { client, requestTimeoutMs } = this.backend;
+    const raw = await withTimeout(
+      'reading the leader',
+      requestTimeoutMs,
+      () => client.call('GET', this.keys.owner),
+      stop,
+    );
+    return parseOwner(raw);
+  }
+
+  private async acquire(
+    id: string,
+    value: string | undefined,
+    nonce: string,
+    stop: AbortSignal,
+  ): Promise<AcquireOutcome> {
+    const { client, requestTimeoutMs, ttlMs } = this.backend;
+    const reply = await withTimeout(
+      'acquire',
+      requestTimeoutMs,
+      () =>
+        acquireScript.run(
+          client,
+          [this.keys.owner, this.keys.counter],
+          [id, nonce, ttlMs, this.keys.channel, value === undefined ? '0' : '1', value ?? ''],
+        ),
+      stop,
+    );
+    if (!Array.isArray(reply) || reply.length !== 2) throw new Error(`unexpected acquire reply: ${String(reply)}`);
+    const [taken, detail] = reply as [unknown, unknown];
+    if (Number(taken) === 1) {
+      const token = String(detail);
+      if (!/^[1-9]\d*$/.test(token)) throw new Error(`unexpected token in acquire reply: ${token}`);
+      return { acquired: true, token };
+    }
+    return { acquired: false, pttl: Number(detail) };
+  }
+
+  /** How long a waiter sleeps before its next attempt when no message wakes it. */
+  private pollDelay(pttl: number, listening: boolean): number {
+    const { ttlMs } = this.backend;
+    // -1: a key without expiry (a foreign writer); -2: gone since the script ran.
+    let delay = pttl === -2 ? 0 : pttl < 0 ? ttlMs : Math.min(pttl, ttlMs);
+    // Without a subscription a release reaches nobody: poll faster.
+    if (!listening) delay = Math.min(delay, Math.max(50, ttlMs / 4));
+    return delay + Math.random() * Math.min(100, ttlMs / 10);
+  }
+
+  private startTerm(id: string, token: string, sentAt: number, subscribedBefore: boolean): LeadershipTerm {
+    const { client, scope, logger, renewals, requestTimeoutMs } = this.backend;
+    const { owner, channel } = this.keys;
+    const membership = renewals.reserve(this.keys, token, sentAt);
+    const term = new LeadershipTerm({
+      election: this.name,
+      validUntil: () => membership.validUntil(),
+      id,
+      token: BigInt(token),
+      logger,
+      requestTimeoutMs,
+      actions: {
+        proclaim: async (value, signal) => {
+          const reply = await raceAbort(proclaimScript.run(client, [owner], [token, value, channel]), signal);
+          if (Number(reply) !== 1) throw new LeadershipLostError('deposed', 'the leader key is no longer ours');
+        },
+        release: async (signal) => {
+          await raceAbort(releaseScript.run(client, [owner], [token, channel, 'token']), signal);
+        },
+      },
+    });
+    scope.track(term);
+    renewals.join(membership, term);
+    this.watchForSuccessor(term, subscribedBefore);
+    return term;
+  }
+
+  /**
+   * Ends the term as soon as the store says the key is gone or taken: a keyspace event
+   * (del, expired, evicted, set), or a message of a later term on the channel: a key can
+   * only be acquired (or released by its owner) with a greater token once ours is gone.
+   * Best effort: the next renewal finds a missing or foreign key anyway.
+   *
+   * Keyspace events carry no token, so one from the key's previous life (the predecessor's
+   * release or expiry, still in flight on the subscriber connection) must not end this term.
+   * Such events can only arrive when this client was subscribed before the acquisition;
+   * then they all precede our own 'acquired:<token>' on that ordered connection, and events
+   * are trusted once it has passed. Until then, and when it cannot be known (a subscription
+   * confirmed while the acquisition was in flight), an event is checked with a read. A 'set'
+   * is always checked: our own proclaim sets the key too.
+   */
+  private watchForSuccessor(term: LeadershipTerm, subscribedBefore: boolean): void {
+    const { hub, logger } = this.backend;
+    let unlisten: (() => void) | undefined;
+    let ended = false;
+    let trusted = false;
+    term.onEnd(() => {
+      ended = true;
+      unlisten?.();
+    });
+    const reasonOf = (event: string) => (event === 'expired' ? 'expired' : 'deposed');
+    const verify = (event: string): void => {
+      this.readLeader(this.backend.scope.signal).then(
+        (leader) => {
+          if (leader?.token !== term.token) {
+            term.end(reasonOf(event), new Error(`the leader key is gone or taken (${event})`));
+          }
+        },
+        (error: unknown) => logger.debug({ election: this.name, err: error }, 'ownership check failed'),
+      );
+    };
+    const onKeyspace = (event: string): void => {
+      if (trusted && GONE_EVENTS.has(event))
+        term.end(reasonOf(event), new Error(`the leader key was removed (${event})`));
+      else if (GONE_EVENTS.has(event) || event === 'set') verify(event);
+    };
+    const listen = (fresh: boolean): void => {
+      if (ended) return;
+      // A subscription made now, after the acquisition, cannot see the key's previous life.
+      if (fresh && !hub.isSubscribed(this.keys.channel) && !hub.isSubscribed(this.keys.keyspace)) trusted = true;
+      hub
+        .listenAll([this.keys.channel, this.keys.keyspace], {
+          message: (message, channel) => {
+            if (channel === this.keys.keyspace) {
+              onKeyspace(message);
+              return;
+            }
+            const { event, token } = parseEvent(message);
+            if (event === 'acquired' && token === term.token && subscribedBefore) trusted = true;
+            if (token !== undefined && token > term.token) {
+              term.end('deposed', new Error(`the channel reports a later term (token ${token})`));
+            }
+          },
+          broken: () => {
+            unlisten?.();
+            unlisten = undefined;
+            setTimeout(() => listen(true), 100).unref();
+          },
+        })
+        .then(
+          (stop) => {
+            if (ended) stop();
+            else unlisten = stop;
+          },
+          (error: unknown) => logger.debug({ election: this.name, err: error }, 'leader could not subscribe'),
+        );
+    };
+    listen(!subscribedBefore);
+  }
+
+  /** Deletes the key if `field` still says it is ours; best effort, the ttl removes it otherwise. */
+  private releaseQuietly(expected: string, field: 'token' | 'nonce'): void {
+    const { client, requestTimeoutMs, logger } = this.backend;
+    this.backend.cleanup(
+      withTimeout('release', requestTimeoutMs, (signal) =>
+        raceAbort(releaseScript.run(client, [this.keys.owner], [expected, this.keys.channel, field]), signal),
+      ).then(
+        () => undefined,
+        (error: unknown) => {
+          logger.debug({ election: this.name, err: error }, 'release failed; the key expires after its ttl');
+        },
+      ),
+    );
+  }
+}

@@ -1,0 +1,30 @@
+import type { Found } from './binaries.js';
+import type { BackendKind, ClusterHandle, ServerHandle, StartOptions } from './types.js';
+
+/** How to run a backend in a container (used through testcontainers when there is no local binary). */
+export interface ContainerSpec {
+  readonly image: string;
+  readonly containerPort: number;
+  readonly command?: readonly string[];
+  readonly environment?: Readonly<Record<string, string>>;
+}
+
+/** Everything the harness knows about one backend. */
+export interface BackendDriver {
+  readonly kind: BackendKind;
+  /** The environment variable naming an external server, e.g. BATON_ETCD_URL. */
+  readonly envVar: string;
+  /** The client port when an external URL names none. */
+  readonly defaultPort: number;
+  /** The local program, for messages: "etcd binary", "redis-server binary". */
+  readonly program: string;
+  findLocal(): Found;
+  startLocal(options: StartOptions): Promise<ServerHandle>;
+  /** Absent for backends without a cluster mode in this harness. */
+  startLocalCluster?(size: number): Promise<ClusterHandle>;
+  /** `hostPort` is fixed so that the URL survives a container restart. */
+  container(options: StartOptions, hostPort: number): ContainerSpec;
+  ready(host: string, port: number): Promise<boolean>;
+  /** Seconds a cold start may take, for the readiness deadline. */
+  readonly readyTimeoutMs: number;
+}

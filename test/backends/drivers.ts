@@ -1,0 +1,20 @@
+import { consulDriver } from './consul.js';
+import type { BackendDriver } from './driver.js';
+import { etcdDriver } from './etcd.js';
+import { redisDriver } from './redis.js';
+import type { BackendKind } from './types.js';
+import { zookeeperDriver } from './zookeeper.js';
+
+const DRIVERS: Readonly<Record<BackendKind, BackendDriver>> = {
+  etcd: etcdDriver,
+  zookeeper: zookeeperDriver,
+  consul: consulDriver,
+  redis: redisDriver,
+};
+
+export function driverFor(kind: BackendKind): BackendDriver {
+  const driver = DRIVERS[kind];
+  if (!driver)
+    throw new Error(`unknown backend kind ${JSON.stringify(kind)}; expected etcd, zookeeper, consul or redis`);
+  return driver;
+}

@@ -1,0 +1,44 @@
+export type BackendKind = 'etcd' | 'zookeeper' | 'consul' | 'redis';
+
+export type ClusterKind = Exclude<BackendKind, 'redis'>;
+
+export const BACKEND_KINDS: readonly BackendKind[] = ['etcd', 'zookeeper', 'consul', 'redis'];
+
+export interface ServerHandle {
+  readonly kind: BackendKind;
+  /** `kind://host:port`, or for an external server the URL exactly as configured. */
+  readonly url: string;
+  readonly host: string;
+  /** The client port. */
+  readonly port: number;
+  readonly source: 'env' | 'local' | 'container';
+  /** The pid of the server process for a local server while it runs; undefined otherwise. */
+  readonly pid?: number | undefined;
+  /** Stops the server and removes its temporary directory. Idempotent; a no-op for external servers. */
+  stop(): Promise<void>;
+  /** Stops the server, then starts it again on the same port, with the same data unless `wipe`, and waits until ready. */
+  restart(options?: { wipe?: boolean }): Promise<void>;
+  /** SIGSTOP: the server keeps its sockets open but answers nothing. Local servers only. */
+  pause(): Promise<void>;
+  /** SIGCONT. Local servers only. */
+  resume(): Promise<void>;
+  /** SIGKILL, leaving the data as a crash would; restart() brings it back. */
+  kill(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Redis only: turn on the append-only file so data survives restart(). Off by default. */
+  redisPersistence?: boolean;
+  /** ZooKeeper only: tickTime in ms. Defaults to 200 so that sessions of about 2 s are allowed. */
+  zkTickTimeMs?: number;
+  /** Consul only: session_ttl_min. Defaults to "1s" so tests can use short session TTLs. */
+  consulSessionTtlMin?: string;
+}
+
+export interface ClusterHandle {
+  readonly members: ServerHandle[];
+  /** `kind://host:a,host:b,host:c`: every member's client address. */
+  readonly url: string;
+  /** Stops every member and removes their directories. Idempotent. */
+  stop(): Promise<void>;
+}
