@@ -99,14 +99,21 @@ export function resolveBackendOptions(options: BackendOptions | undefined): Reso
   };
 }
 
-/** Parses a backend URL, turning any failure into ERR_INVALID_ARGUMENT. */
+/**
+ * Parses a backend URL, turning any failure into ERR_INVALID_ARGUMENT. A multi-host
+ * authority ("etcd://a:2379,b:2379/x") is parsed with its first host only, since WHATWG URL
+ * parsing would read "2379,b:2379" as a port; adapters read the full host list from the raw
+ * string with parseHostList().
+ */
 export function parseBackendUrl(url: unknown): URL {
-  if (typeof url !== 'string' || url.length === 0)
+  if (typeof url !== 'string' || url.length === 0) {
     throw new InvalidArgumentError('backend URL must be a non-empty string');
+  }
+  const firstHostOnly = url.replace(/^([a-z][a-z0-9+.-]*:\/\/(?:[^@/?#]*@)?[^,/?#]*),[^/?#]*/i, '$1');
   try {
-    return new URL(url);
+    return new URL(firstHostOnly);
   } catch (cause) {
-    throw new InvalidArgumentError(`"${url}" is not a valid URL`, { cause });
+    throw new InvalidArgumentError(`"${redactUrl(url)}" is not a valid URL`, { cause });
   }
 }
 

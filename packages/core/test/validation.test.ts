@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   InvalidArgumentError,
+  parseBackendUrl,
   parseHostList,
   redactUrl,
   resolveBackendOptions,
@@ -90,6 +91,16 @@ describe('URLs', () => {
     expect(() => parseHostList('etcd:///x', 2379)).toThrow(invalid);
     expect(() => parseHostList('etcd://a:99999', 2379)).toThrow(invalid);
     expect(() => parseHostList('etcd://a:,b', 2379)).toThrow(invalid);
+  });
+
+  it('parses multi-host URLs by their first host, keeping the rest for the adapter', () => {
+    const parsed = parseBackendUrl('etcd://user:pw@a:2379,b:2380,c/prefix?x=1');
+    expect(parsed.protocol).toBe('etcd:');
+    expect(parsed.host).toBe('a:2379');
+    expect(parsed.username).toBe('user');
+    expect(parsed.pathname).toBe('/prefix');
+    expect(parsed.search).toBe('?x=1');
+    expect(parseBackendUrl('zookeeper://z1:2181,z2:2181/chroot').pathname).toBe('/chroot');
   });
 
   it('never shows a password in messages', () => {
