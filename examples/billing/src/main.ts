@@ -1,0 +1,35 @@
+import { parseCli, USAGE } from './cli.js';
+import { runDemo } from './driver.js';
+import { formatReport } from './report.js';
+
+// Exit through process.exit so that 'exit' handlers reap worker processes, a frozen one included.
+process.once('SIGINT', () => process.exit(130));
+process.once('SIGTERM', () => process.exit(143));
+
+async function main(): Promise<number> {
+  let cli: ReturnType<typeof parseCli>;
+  try {
+    cli = parseCli(process.argv.slice(2));
+  } catch (error) {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}\n`);
+    return 2;
+  }
+  if (cli === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const report = await runDemo(cli.demo);
+  process.stdout.write(cli.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
+  if (!report.complete) return 1;
+  // Duplicates are the expected outcome of a negative control, a failure otherwise.
+  if (report.fencing && report.idempotency && !report.exactlyOnce) return 1;
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`demo: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);
