@@ -9,6 +9,7 @@ export {
   within,
 } from './context.js';
 export { type FaultMode, FaultProxy } from './fault-proxy.js';
+export { type Measurement, measurements } from './measurements.js';
 export type { CandidatePlan } from './process/candidate.js';
 export { type CandidateEvent, CandidateProcess } from './process/candidate-process.js';
 export { FencedResource, type FencedWrite } from './process/fenced-resource.js';

@@ -3,9 +3,10 @@ import { electionCases } from './cases/election.js';
 import { inputCases } from './cases/input.js';
 import { lossCases } from './cases/loss.js';
 import { observeCases } from './cases/observe.js';
-import { measurements, processCases } from './cases/process.js';
+import { processCases } from './cases/process.js';
 import { scaleCases } from './cases/scale.js';
 import { SuiteContext } from './context.js';
+import { measurements } from './measurements.js';
 import { CaseLedger } from './registry.js';
 import type { ConformanceSuite } from './target.js';
 

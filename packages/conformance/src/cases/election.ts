@@ -1,6 +1,7 @@
 import { monotonicNow, sleep } from '@baton/core';
 import { expect } from 'vitest';
 import { LeadershipLog, settlesWithin, uniqueElection, within } from '../context.js';
+import { record } from '../measurements.js';
 import type { CaseRegistry } from '../registry.js';
 
 export function electionCases({ ctx, test }: CaseRegistry): void {
@@ -41,6 +42,7 @@ export function electionCases({ ctx, test }: CaseRegistry): void {
       expect(await first.ended).toBe('resigned');
       const next = await within('handover after resign', ctx.ttlMs, second);
       const handoverMs = monotonicNow() - resignedAt;
+      record({ backend: ctx.name, measure: 'resign handover', ms: handoverMs, ttlMs: ctx.ttlMs });
       expect(next.id).toBe('b');
       expect(next.token).toBeGreaterThan(first.token);
       // Handover must not wait for a ttl: the resign released the key.

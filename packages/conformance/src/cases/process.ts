@@ -2,14 +2,12 @@ import { sleep } from '@baton/core';
 import { expect } from 'vitest';
 import { type SuiteContext, uniqueElection } from '../context.js';
 import { FaultProxy } from '../fault-proxy.js';
+import { record } from '../measurements.js';
 import { CandidateProcess } from '../process/candidate-process.js';
 import { FencedResource } from '../process/fenced-resource.js';
 import { judgeTimeline, msUntilElected } from '../process/timeline.js';
 import type { CaseRegistry } from '../registry.js';
 import type { FaultHooks } from '../target.js';
-
-/** Failover and step-down times the process-level cases measured, per backend, for the report. */
-export const measurements: { backend: string; measure: string; ms: number; ttlMs: number }[] = [];
 
 interface Stage {
   readonly resource: FencedResource;
@@ -85,7 +83,7 @@ export function processCases({ ctx, test }: CaseRegistry): void {
           capabilities.worstCaseFailoverMs + 5_000,
         );
         const failoverMs = msUntilElected(stage.candidates, killedAt, leader.id) ?? Number.NaN;
-        measurements.push({ backend: ctx.name, measure: 'failover after SIGKILL', ms: failoverMs, ttlMs: ctx.ttlMs });
+        record({ backend: ctx.name, measure: 'failover after SIGKILL', ms: failoverMs, ttlMs: ctx.ttlMs });
         expect(failoverMs).toBeLessThanOrEqual(capabilities.worstCaseFailoverMs + 1_000);
         const next = await successor.waitFor('election', 1_000, (e) => e.event === 'elected');
         expect(BigInt(next.token ?? 0)).toBeGreaterThan(BigInt(elected.token ?? 0));
@@ -153,7 +151,7 @@ export function processCases({ ctx, test }: CaseRegistry): void {
           from,
         );
         const stepDownMs = Number(BigInt(lost.at) - blackholedAt) / 1e6;
-        measurements.push({
+        record({
           backend: ctx.name,
           measure: 'step-down under blackhole',
           ms: stepDownMs,
