@@ -1,0 +1,39 @@
+import type { Capabilities } from '@baton/core';
+
+/** Consul's default `session_ttl_min`; a server configured lower accepts shorter ttls. */
+export const DEFAULT_MIN_TTL_MS = 10_000;
+/** Consul's SessionTTLMax: 24 h. */
+export const MAX_TTL_MS = 86_400_000;
+/** Session ttls are sent as whole seconds ("10s"), the unit Consul documents. */
+export const TTL_RESOLUTION_MS = 1_000;
+
+/**
+ * The ttl the session is created with: rounded up to whole seconds. Not raised to the
+ * server's minimum: the server knows its own `session_ttl_min` and refuses a shorter ttl
+ * with an error that connect() reports as ERR_INVALID_ARGUMENT.
+ */
+export function effectiveTtlMs(requestedMs: number): number {
+  return Math.min(MAX_TTL_MS, Math.ceil(requestedMs / TTL_RESOLUTION_MS) * TTL_RESOLUTION_MS);
+}
+
+export function consulCapabilities(ttlMs: number, lockDelayMs: number): Capabilities {
+  const ttl = effectiveTtlMs(ttlMs);
+  return {
+    fencing: {
+      source: 'raft index of the transaction that acquired the leader key (its ModifyIndex as that write returned it)',
+      regression:
+        'only if the servers lose their raft state: a -dev agent restarted (it keeps nothing), or a cluster rebuilt from empty data directories',
+    },
+    minTtlMs: DEFAULT_MIN_TTL_MS,
+    maxTtlMs: MAX_TTL_MS,
+    ttlResolutionMs: TTL_RESOLUTION_MS,
+    fifo: false,
+    leaderRead: 'linearizable',
+    notify: 'watch',
+    // Consul invalidates a session up to 2 x ttl after its last renewal (its timer runs at
+    // ttl x SessionTTLMultiplier), and then refuses new locks on the released keys for the
+    // session's lock-delay.
+    worstCaseFailover: '2 x ttl + lock-delay',
+    worstCaseFailoverMs: 2 * ttl + lockDelayMs,
+  };
+}
