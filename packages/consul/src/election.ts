@@ -17,6 +17,7 @@ import {
   resolveCampaignOptions,
   sleep,
   throwIfAborted,
+  validateSignal,
   withTimeout,
 } from '@baton/core';
 import type { TxnOutcome } from './api.js';
@@ -97,11 +98,7 @@ export class ConsulElection implements Election {
   }
 
   observe(options?: ObserveOptions): AsyncIterable<LeaderInfo | undefined> {
-    const signal = options?.signal;
-    // core's validateSignal is not exported; the same check.
-    if (signal !== undefined && !(signal instanceof AbortSignal)) {
-      throw new InvalidArgumentError('signal must be an AbortSignal');
-    }
+    const signal = validateSignal(options?.signal);
     const { scope, logger } = this.backend;
     scope.assertOpen();
     return observeLeader(

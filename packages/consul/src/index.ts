@@ -1,12 +1,4 @@
-import {
-  assertCapabilities,
-  type BackendFactory,
-  type BackendOptions,
-  BackendUnavailableError,
-  redactUrl,
-  registerBackend,
-  resolveBackendOptions,
-} from '@baton/core';
+import { type BackendFactory, type BackendOptions, connectWith, registerBackend } from '@baton/core';
 import { type ConsulBackend, type ConsulBackendOptions, openConsulBackend } from './backend.js';
 import { consulCapabilities } from './capabilities.js';
 import { DEFAULT_LOCK_DELAY_MS, parseConsulUrl } from './url.js';
@@ -39,57 +31,41 @@ export {
   parseLockDelay,
 } from './url.js';
 
+/** The factory for `consul://` and `consuls://`, with lock-delay, token, dc or prefix given in code. */
+function consulFactory(overrides: ConsulBackendOptions = {}): BackendFactory {
+  return {
+    kind: 'consul',
+    schemes: ['consul', 'consuls'],
+    capabilities: (options, raw) =>
+      consulCapabilities(
+        options.ttlMs,
+        overrides.lockDelayMs ?? (raw === undefined ? DEFAULT_LOCK_DELAY_MS : parseConsulUrl(raw).lockDelayMs),
+      ),
+    validateUrl(_url, raw) {
+      parseConsulUrl(raw);
+    },
+    connect: (_url, raw, options, signal) => openConsulBackend(parseConsulUrl(raw), options, signal, overrides),
+  };
+}
+
 /** Registered for `consul://` and `consuls://`; `connect('consul://...')` from @baton/core finds it. */
-export const consulBackendFactory: BackendFactory = {
-  kind: 'consul',
-  schemes: ['consul', 'consuls'],
-  // Before connecting, the URL is not at hand: this assumes Consul's default lock-delay.
-  capabilities: (options) => consulCapabilities(options.ttlMs, DEFAULT_LOCK_DELAY_MS),
-  validateUrl(_url, raw) {
-    parseConsulUrl(raw);
-  },
-  connect: (_url, raw, options, signal) => openConsulBackend(parseConsulUrl(raw), options, signal),
-};
+export const consulBackendFactory: BackendFactory = consulFactory();
 
 registerBackend(consulBackendFactory);
 
 /**
- * Connects like `connect(url)` from @baton/core, with two additions: multi-host URLs
- * (`consul://a:8500,b:8500`, which WHATWG URL parsing refuses) and `ConsulBackendOptions`
- * (lock-delay, token, datacenter, prefix) given as code rather than in the URL.
+ * Connects like `connect(url)` from @baton/core, with `ConsulBackendOptions` (lock-delay,
+ * token, datacenter, prefix) given in code rather than in the URL.
  */
 export async function connectConsul(
   url: string,
   options?: BackendOptions & ConsulBackendOptions,
 ): Promise<ConsulBackend> {
-  const resolved = resolveBackendOptions(options);
-  const parsed = parseConsulUrl(url);
   const overrides: ConsulBackendOptions = {
     ...(options?.lockDelayMs === undefined ? {} : { lockDelayMs: options.lockDelayMs }),
     ...(options?.token === undefined ? {} : { token: options.token }),
     ...(options?.dc === undefined ? {} : { dc: options.dc }),
     ...(options?.prefix === undefined ? {} : { prefix: options.prefix }),
   };
-  const lockDelayMs = overrides.lockDelayMs ?? parsed.lockDelayMs;
-  assertCapabilities('consul', consulCapabilities(resolved.ttlMs, lockDelayMs), resolved.requires);
-  const controller = new AbortController();
-  const pending = openConsulBackend(parsed, resolved, controller.signal, overrides);
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const error = new BackendUnavailableError(
-        `could not connect to ${redactUrl(url)} within ${resolved.connectTimeoutMs} ms`,
-      );
-      controller.abort(error);
-      reject(error);
-    }, resolved.connectTimeoutMs);
-  });
-  try {
-    return await Promise.race([pending, timeout]);
-  } catch (error) {
-    pending.then((backend) => backend.close()).catch(() => undefined);
-    throw error;
-  } finally {
-    clearTimeout(timer);
-  }
+  return (await connectWith(consulFactory(overrides), url, options)) as ConsulBackend;
 }

@@ -11,12 +11,20 @@ import { parseBackendUrl, redactUrl, resolveBackendOptions } from './validation.
  * answer within `connectTimeoutMs` fails with ERR_BACKEND_UNAVAILABLE.
  */
 export async function connect(url: string, options?: BackendOptions): Promise<Backend> {
+  resolveBackendOptions(options);
+  const scheme = parseBackendUrl(url).protocol.slice(0, -1);
+  return connectWith(await loadFactory(scheme), url, options);
+}
+
+/**
+ * Connects through a given factory: what `connect()` does once it has found the adapter.
+ * For adapters' own entry points that take store-specific options in code.
+ */
+export async function connectWith(factory: BackendFactory, url: string, options?: BackendOptions): Promise<Backend> {
   const resolved = resolveBackendOptions(options);
   const parsed = parseBackendUrl(url);
-  const scheme = parsed.protocol.slice(0, -1);
-  const factory = await loadFactory(scheme);
   factory.validateUrl(parsed, url);
-  assertCapabilities(factory.kind, factory.capabilities(resolved), resolved.requires);
+  assertCapabilities(factory.kind, factory.capabilities(resolved, url), resolved.requires);
 
   const controller = new AbortController();
   const pending = factory.connect(parsed, url, resolved, controller.signal);

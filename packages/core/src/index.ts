@@ -9,7 +9,7 @@ export {
 } from './capabilities.js';
 export { ClientScope, type ResolvedCampaign, resolveCampaignOptions } from './client-scope.js';
 export { monotonicNow } from './clock.js';
-export { connect } from './connect.js';
+export { connect, connectWith } from './connect.js';
 export type { CampaignOptions, Election, LeaderInfo, ObserveOptions } from './election.js';
 export {
   AbortError,
@@ -55,6 +55,7 @@ export {
   resolveBackendOptions,
   validateCandidateId,
   validateElectionName,
+  validateSignal,
   validateTtlMs,
   validateValue,
 } from './validation.js';

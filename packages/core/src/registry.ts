@@ -6,8 +6,11 @@ import { InvalidArgumentError } from './errors.js';
 export interface BackendFactory {
   readonly kind: string;
   readonly schemes: readonly string[];
-  /** The capabilities a backend would have with these options; checked before any round trip. */
-  capabilities(options: ResolvedBackendOptions): Capabilities;
+  /**
+   * The capabilities a backend would have with these options (and this URL, when given);
+   * checked before any round trip.
+   */
+  capabilities(options: ResolvedBackendOptions, url?: string): Capabilities;
   /** Validates `url` synchronously, throwing InvalidArgumentError; called before connect. */
   validateUrl(url: URL, raw: string): void;
   /** Connects. `signal` aborts when connectTimeoutMs runs out; the factory must then clean up. */
