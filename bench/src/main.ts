@@ -99,7 +99,7 @@ async function measureBackend(target: BackendTarget): Promise<BackendResult> {
 
 const report: BenchReport = { date: new Date().toISOString(), machine: machine(), settings, backends: [] };
 for (const kind of (values.backends ?? '').split(',').filter(Boolean)) {
-  const target = await backendTarget(kind);
+  const target = await backendTarget(kind, settings.ttlMs);
   try {
     report.backends.push(await measureBackend(target));
   } finally {

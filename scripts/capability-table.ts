@@ -1,0 +1,55 @@
+// Generates the README's capability table from the adapters' own `capabilities` objects,
+// so that the docs cannot drift from the code. `--write` updates README.md in place.
+import { readFile, writeFile } from 'node:fs/promises';
+import { type Capabilities, findBackend, resolveBackendOptions } from '@baton/core';
+
+export const TABLE_TTL_MS = 10_000;
+const START = '<!-- capabilities:start -->';
+const END = '<!-- capabilities:end -->';
+const backends = [
+  { scheme: 'memory', packageName: '@baton/core' },
+  { scheme: 'etcd', packageName: '@baton/etcd' },
+  { scheme: 'zookeeper', packageName: '@baton/zookeeper' },
+  { scheme: 'consul', packageName: '@baton/consul' },
+  { scheme: 'redis', packageName: '@baton/redis' },
+];
+
+async function capabilitiesOf(scheme: string, packageName: string): Promise<Capabilities> {
+  await import(packageName);
+  const factory = findBackend(scheme);
+  if (!factory) throw new Error(`${packageName} did not register ${scheme}://`);
+  return factory.capabilities(resolveBackendOptions({ ttlMs: TABLE_TTL_MS }));
+}
+
+function seconds(ms: number): string {
+  return ms >= 1_000 ? `${ms / 1_000} s` : `${ms} ms`;
+}
+
+export async function capabilityTable(): Promise<string> {
+  const rows = [
+    `| backend | fencing token | token can regress | ttl (min, step) | fifo | leader read | notify | worst-case failover (ttl ${seconds(TABLE_TTL_MS)}) |`,
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const { scheme, packageName } of backends) {
+    const c = await capabilitiesOf(scheme, packageName);
+    rows.push(
+      `| ${scheme} | ${c.fencing.source} | ${c.fencing.regression} | ${seconds(c.minTtlMs)}, ${seconds(c.ttlResolutionMs)} | ${c.fifo ? 'yes' : 'no'} | ${c.leaderRead} | ${c.notify} | ${c.worstCaseFailover} = ${seconds(c.worstCaseFailoverMs)} |`,
+    );
+  }
+  return rows.join('\n');
+}
+
+/** README.md with the table between its markers replaced by `table`. */
+export function withTable(readme: string, table: string): string {
+  const start = readme.indexOf(START);
+  const end = readme.indexOf(END);
+  if (start < 0 || end < start) throw new Error(`README.md has no ${START} ... ${END} section`);
+  return `${readme.slice(0, start + START.length)}\n${table}\n${readme.slice(end)}`;
+}
+
+if (process.argv.includes('--write')) {
+  const path = new URL('../README.md', import.meta.url);
+  const readme = await readFile(path, 'utf8');
+  await writeFile(path, withTable(readme, await capabilityTable()));
+  console.log('README.md capability table updated');
+}
