@@ -1,8 +1,9 @@
 import type { Leadership } from '@baton/core';
+import { connect } from '@baton/core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type ClusterHandle, describeBackend, type ServerHandle, startCluster } from '../../../test/backends/index.js';
 import { fourLetterWord } from '../../../test/backends/probes.js';
-import { connectZooKeeper, type ZooKeeperBackend } from '../src/index.js';
+import type { ZooKeeperBackend } from '../src/index.js';
 
 // Three JVMs share two cores with the rest of the tests: a ttl with room for a ZooKeeper
 // leader election and the C client's move to another server.
@@ -40,11 +41,11 @@ describeBackend('zookeeper')('zookeeper ensemble', () => {
 
   const client = async (): Promise<ZooKeeperBackend> => {
     if (!cluster) throw new Error('no cluster');
-    const backend = await connectZooKeeper(cluster.url, {
+    const backend = (await connect(cluster.url, {
       ttlMs: TTL_MS,
       connectTimeoutMs: 10_000,
       onDisconnect: 'tolerate-until-deadline',
-    });
+    })) as ZooKeeperBackend;
     clients.push(backend);
     return backend;
   };
