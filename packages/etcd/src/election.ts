@@ -152,24 +152,24 @@ export class EtcdElection implements Election {
     const { store } = this.backend;
     for (;;) {
       if (!candidate.grant.lease.isValid) return undefined;
-      const before = await store.predecessor(this.keyPrefix, candidate.createRevision, stop);
-      if (before.kv) {
-        await this.waitForDelete(before.kv.key, before.revision + 1n, candidate.grant, stop);
+      const turn = await store.turn(this.keyPrefix, candidate.key, candidate.createRevision, stop);
+      if (!this.isOurs(turn.own, candidate)) return undefined;
+      if (turn.predecessor) {
+        await this.waitForDelete(turn.predecessor.key, candidate.grant, stop);
         continue;
       }
-      const own = await store.get(candidate.key, stop);
-      if (!this.isOurs(own.kv, candidate) || !candidate.grant.lease.isValid) return undefined;
-      return own.revision;
+      if (!candidate.grant.lease.isValid) return undefined;
+      return turn.revision;
     }
   }
 
-  /** Resolves when `key` is deleted at or after `fromRevision`, the watch breaks, or our lease is lost. */
-  private async waitForDelete(
-    key: Buffer,
-    fromRevision: bigint,
-    grant: LeaseGrant<string>,
-    stop: AbortSignal,
-  ): Promise<void> {
+  /**
+   * Resolves when `key` is gone, the watch breaks, or our lease is lost. The watch starts at
+   * the store's current revision, and the key is read again once it is in place: a watch
+   * from a past revision would be served by etcd's catch-up loop, which runs every 100 ms
+   * until the watch is current, and a release in that window would reach us late.
+   */
+  private async waitForDelete(key: Buffer, grant: LeaseGrant<string>, stop: AbortSignal): Promise<void> {
     const { watches, store } = this.backend;
     const woken = new AbortController();
     const wake = (): void => woken.abort();
@@ -177,12 +177,13 @@ export class EtcdElection implements Election {
     let stopWatch: StopWatch | undefined;
     try {
       stopWatch = await watches.open(
-        (builder) => builder.key(key).startRevision(fromRevision.toString()).only('delete'),
+        (builder) => builder.key(key).only('delete'),
         // A broken watch (compaction) wakes us too: the caller re-reads the predecessor.
         { onDelete: wake, onBroken: wake },
         store.requestTimeoutMs,
         stop,
       );
+      if (!(await store.get(key, stop)).kv) wake();
       await new Promise<void>((resolve, reject) => {
         const onAbort = (): void => {
           woken.signal.removeEventListener('abort', onWake);

@@ -4,7 +4,6 @@ import etcd3, {
   type ICompare,
   type IKeyValue,
   type IRangeRequest,
-  type IRangeResponse,
   type IRequestOp,
   type ITxnResponse,
 } from 'etcd3';
@@ -154,30 +153,37 @@ export class EtcdStore {
     };
   }
 
-  /** The candidate just before `createRevision` in the election, if any, and the revision read at. */
-  async predecessor(
+  /**
+   * In one read (a transaction without compares, so one revision): the candidate just
+   * before `createRevision` in the election, if any, and our own key.
+   */
+  async turn(
     electionPrefix: Buffer,
+    key: Buffer,
     createRevision: bigint,
     signal?: AbortSignal,
-  ): Promise<{ kv: IKeyValue | undefined; revision: bigint }> {
-    const response: IRangeResponse = await this.call(
-      'predecessor read',
-      (options) =>
-        this.client.kv.range(
-          {
-            key: electionPrefix,
-            range_end: prefixRangeEnd(electionPrefix),
-            max_create_revision: (createRevision - 1n).toString(),
-            sort_order: SortOrder.Descend,
-            sort_target: SortTarget.Create,
-            limit: 1,
-            keys_only: true,
-          },
-          options,
-        ),
+  ): Promise<{ predecessor: IKeyValue | undefined; own: IKeyValue | undefined; revision: bigint }> {
+    const predecessor: IRangeRequest = {
+      key: electionPrefix,
+      range_end: prefixRangeEnd(electionPrefix),
+      max_create_revision: (createRevision - 1n).toString(),
+      sort_order: SortOrder.Descend,
+      sort_target: SortTarget.Create,
+      limit: 1,
+      keys_only: true,
+    };
+    const response = await this.txn(
+      'turn read',
+      [],
+      [{ request_range: predecessor }, { request_range: { key } }],
+      [],
       signal,
     );
-    return { kv: response.kvs[0], revision: BigInt(response.header.revision) };
+    return {
+      predecessor: response.responses[0]?.response_range?.kvs[0],
+      own: response.responses[1]?.response_range?.kvs[0],
+      revision: BigInt(response.header.revision),
+    };
   }
 
   /** How many keys start with `prefix`. */
