@@ -45,12 +45,12 @@ export class RedisElection implements Election {
 
   async campaign(options?: CampaignOptions): Promise<Leadership> {
     const { id, value, signal } = resolveCampaignOptions(options);
-    const { scope, hub, logger, renewals, ttlMs } = this.backend;
+    const { scope, hub, logger, renewals } = this.backend;
     scope.assertOpen();
     const stop = scope.link(signal);
     // Marks this campaign's key, so that an attempt whose reply was lost can be recognised.
     const nonce = randomUUID();
-    const waiter = new Waiter(hub, this.keys, Math.min(50, ttlMs / 20), logger);
+    const waiter = new Waiter(hub, this.keys, logger);
     // An attempt whose reply we never saw may have taken the key.
     let uncertain = false;
     let failures = 0;

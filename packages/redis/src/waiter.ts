@@ -1,28 +1,30 @@
-import { type Logger, raceAbort, sleep, toAbortError } from '@baton/core';
+import { type Logger, raceAbort, toAbortError } from '@baton/core';
 import { type ElectionKeys, GONE_EVENTS, parseEvent } from './keys.js';
 import type { ChannelHub } from './pubsub.js';
 
 /**
  * How a waiting candidate sleeps without spinning: until a 'released' message on the
- * election's channel or a keyspace event saying the key is gone (then a random delay, so that the waiters woken together do not all
- * retry at once), or until the poll the caller asked for (the key's remaining PTTL, because
- * an expiry publishes nothing and pub/sub is at-most-once). A broken subscription counts as
- * a possible missed release: the candidate retries, then subscribes again.
+ * election's channel or a keyspace event saying the key is gone, or until the poll the
+ * caller asked for (the key's remaining PTTL, because an expiry publishes nothing and
+ * pub/sub is at-most-once). A broken subscription counts as a possible missed release: the
+ * candidate retries, then subscribes again.
+ *
+ * Woken waiters retry at once, all of them: one attempt is a single short script (tens of
+ * microseconds of server time), so N waiters cost N scripts per vacancy, which is cheaper
+ * than the milliseconds a random spread would add to every handover.
  */
 export class Waiter {
   private readonly hub: ChannelHub;
   private readonly keys: ElectionKeys;
-  private readonly spreadMs: number;
   private readonly logger: Logger;
   private unlisten: (() => void) | undefined;
   private wake: (() => void) | undefined;
   private released = false;
   private closed = false;
 
-  constructor(hub: ChannelHub, keys: ElectionKeys, spreadMs: number, logger: Logger) {
+  constructor(hub: ChannelHub, keys: ElectionKeys, logger: Logger) {
     this.hub = hub;
     this.keys = keys;
-    this.spreadMs = spreadMs;
     this.logger = logger;
   }
 
@@ -62,7 +64,7 @@ export class Waiter {
     }
   }
 
-  /** Resolves after `ms`, or soon after a release message; rejects with the abort reason when `stop` aborts. */
+  /** Resolves after `ms`, or at a release message; rejects with the abort reason when `stop` aborts. */
   async wait(ms: number, stop: AbortSignal): Promise<void> {
     if (!this.released) {
       await new Promise<void>((resolve, reject) => {
@@ -83,10 +85,7 @@ export class Waiter {
         else stop.addEventListener('abort', onAbort, { once: true });
       });
     }
-    if (this.released) {
-      this.released = false;
-      await sleep(Math.random() * this.spreadMs, stop);
-    }
+    this.released = false;
   }
 
   close(): void {
