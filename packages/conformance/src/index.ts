@@ -11,7 +11,7 @@ export {
 export { type FaultMode, FaultProxy } from './fault-proxy.js';
 export { type Measurement, measurements } from './measurements.js';
 export type { CandidatePlan } from './process/candidate.js';
-export { type CandidateEvent, CandidateProcess } from './process/candidate-process.js';
+export { type CandidateEvent, CandidateProcess, type ChildPlan } from './process/candidate-process.js';
 export { FencedResource, type FencedWrite } from './process/fenced-resource.js';
 export { type HeldSpan, heldSpans, judgeTimeline, msUntilElected, type TimelineVerdict } from './process/timeline.js';
 export type { CaseRegistry } from './registry.js';

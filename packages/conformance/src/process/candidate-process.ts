@@ -15,7 +15,18 @@ export interface CandidateEvent {
   readonly error?: string;
 }
 
-/** A candidate running in its own process, driven and watched by the suite. */
+/** What every candidate script is given: at least its id. */
+export interface ChildPlan {
+  readonly id: string;
+}
+
+const candidateScript = new URL(`./candidate${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+
+/**
+ * A candidate running in its own process, driven and watched by the suite. The script is
+ * Baton's candidate by default; another script that prints the same JSON lines (ready,
+ * elected, lost) and obeys the same stdin commands can be driven the same way.
+ */
 export class CandidateProcess {
   readonly events: CandidateEvent[] = [];
   /** hrtime of each signal the suite sent, to close the books on a killed process. */
@@ -24,10 +35,13 @@ export class CandidateProcess {
   private stderr = '';
   private readonly child: ChildProcessWithoutNullStreams;
 
-  private constructor(readonly plan: CandidatePlan) {
-    const fromSource = import.meta.url.endsWith('.ts');
-    const script = fileURLToPath(new URL(`./candidate${fromSource ? '.ts' : '.js'}`, import.meta.url));
-    const args = fromSource ? ['--conditions=source', '--import', 'tsx', script] : [script];
+  private constructor(
+    readonly plan: ChildPlan,
+    script: URL,
+  ) {
+    const path = fileURLToPath(script);
+    // A TypeScript script runs from sources, through tsx with the "source" export condition.
+    const args = path.endsWith('.ts') ? ['--conditions=source', '--import', 'tsx', path] : [path];
     this.child = spawn(process.execPath, [...args, JSON.stringify(plan)], { stdio: 'pipe' });
     let buffered = '';
     this.child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
@@ -43,8 +57,18 @@ export class CandidateProcess {
     this.exited = new Promise((resolve) => this.child.on('exit', (code) => resolve(code)));
   }
 
-  static async start(plan: CandidatePlan, readyTimeoutMs = 20_000): Promise<CandidateProcess> {
-    const candidate = new CandidateProcess(plan);
+  /** Baton's own candidate: campaigns, writes to the fenced resource while it leads. */
+  static start(plan: CandidatePlan, readyTimeoutMs = 20_000): Promise<CandidateProcess> {
+    return CandidateProcess.startScript(candidateScript, plan, readyTimeoutMs);
+  }
+
+  /** Another candidate script, such as a peer library's, driven the same way. */
+  static async startScript<Plan extends ChildPlan>(
+    script: URL,
+    plan: Plan,
+    readyTimeoutMs = 20_000,
+  ): Promise<CandidateProcess> {
+    const candidate = new CandidateProcess(plan, script);
     await candidate.waitFor('ready', readyTimeoutMs, (event) => event.event === 'ready');
     return candidate;
   }
