@@ -21,6 +21,9 @@ async function capabilitiesOf(scheme: string, packageName: string): Promise<Capa
   return factory.capabilities(resolveBackendOptions({ ttlMs: TABLE_TTL_MS }));
 }
 
+/** A table cell's text: a literal pipe would end the cell. */
+const cell = (text: string): string => text.replaceAll('|', '\\|');
+
 function seconds(ms: number): string {
   return ms >= 1_000 ? `${ms / 1_000} s` : `${ms} ms`;
 }
@@ -33,7 +36,7 @@ export async function capabilityTable(): Promise<string> {
   for (const { scheme, packageName } of backends) {
     const c = await capabilitiesOf(scheme, packageName);
     rows.push(
-      `| ${scheme} | ${c.fencing.source} | ${c.fencing.regression} | ${seconds(c.minTtlMs)}, ${seconds(c.ttlResolutionMs)} | ${c.fifo ? 'yes' : 'no'} | ${c.leaderRead} | ${c.notify} | ${c.worstCaseFailover} = ${seconds(c.worstCaseFailoverMs)} |`,
+      `| ${scheme} | ${cell(c.fencing.source)} | ${cell(c.fencing.regression)} | ${seconds(c.minTtlMs)}, ${seconds(c.ttlResolutionMs)} | ${c.fifo ? 'yes' : 'no'} | ${c.leaderRead} | ${c.notify} | ${cell(c.worstCaseFailover)} = ${seconds(c.worstCaseFailoverMs)} |`,
     );
   }
   return rows.join('\n');

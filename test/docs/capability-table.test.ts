@@ -10,4 +10,10 @@ describe('docs', () => {
     const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
     expect(cells(readme)).toBe(cells(withTable(readme, await capabilityTable())));
   });
+
+  it('every row of the capability table has one cell per column', async () => {
+    const rows = (await capabilityTable()).split('\n');
+    const columns = (row: string): number => row.split(/(?<!\\)\|/).length;
+    for (const row of rows) expect(columns(row), row).toBe(columns(rows[0] ?? ''));
+  });
 });
