@@ -1,14 +1,12 @@
-import type { ContenderKit } from './contender.js';
-import { etcd3ElectionKit } from './peers/etcd3-election.js';
-import { redisSemaphoreKit } from './peers/redis-semaphore.js';
-import { redlockKit } from './peers/redlock.js';
+import { type PeerEndpoint, peersOf } from './peers/index.js';
 
 /** A store to measure: its URL, the peers that run on it, and how to count its renewals. */
 export interface BackendTarget {
   readonly kind: string;
   readonly url: string;
   readonly notes: string[];
-  peers(ttlMs: number): ContenderKit[];
+  /** Where each peer library that runs on this store connects. */
+  peers(ttlMs: number): PeerEndpoint[];
   readonly renewalCount: (() => Promise<number>) | undefined;
   stop(): Promise<void>;
 }
@@ -73,20 +71,14 @@ export async function backendTarget(kind: string, ttlMs: number): Promise<Backen
   if (kind === 'consul')
     notes.push('measured with lockDelay=0; the default 15 s lock-delay adds up to 15 s to crash failover');
   if (kind === 'zookeeper' || kind === 'consul')
-    notes.push('no npm peer library for leader election on this store to run side by side');
+    notes.push('no maintained npm library for leader election on this store that we know of, so no peer runs');
   const counter = await renewalCounter(serverKind, server.host, server.port, server.url, ttlMs);
-  const peers = (peerTtlMs: number): ContenderKit[] => {
-    if (kind === 'redis') {
-      return [redlockKit(server.host, server.port, peerTtlMs), redisSemaphoreKit(server.host, server.port, peerTtlMs)];
-    }
-    if (kind === 'etcd') return [etcd3ElectionKit(`${server.host}:${server.port}`, peerTtlMs)];
-    return [];
-  };
   return {
     kind,
     url,
     notes,
-    peers,
+    peers: (peerTtlMs) =>
+      peersOf(kind).map((peer) => ({ peer, host: server.host, port: server.port, ttlMs: peerTtlMs })),
     renewalCount: counter.count,
     stop: async () => {
       await counter.close();

@@ -10,7 +10,10 @@ export interface HandoverResult {
 
 /**
  * Graceful handover: two candidates on two clients take turns; each round the leader
- * releases while the other waits. An observer on a third client records when it learns.
+ * holds, then releases while the other waits. An observer on a third client records when
+ * it learns. The hold lets the waiter settle (its first attempt failed, its watch is in
+ * place) and is spread at random over a polling library's retry interval, so that every
+ * library is timed as in real use, where the waiter has waited long before the release.
  */
 export async function measureHandover(kit: ContenderKit, election: string, rounds: number): Promise<HandoverResult> {
   const contenders: Record<string, Contender> = {
@@ -33,6 +36,8 @@ export async function measureHandover(kit: ContenderKit, election: string, round
   let waiting = (contenders.b as Contender).acquire();
   for (let round = 0; round < rounds; round++) {
     const next = holder === 'a' ? 'b' : 'a';
+    const holdMs = (kit.settleMs ?? 10) + Math.random() * (kit.retryEveryMs ?? 20);
+    await new Promise((resolve) => setTimeout(resolve, holdMs));
     const started = nowMs();
     const seen = new Promise<void>((resolve) => {
       expecting = { id: next, since: started, seen: resolve };

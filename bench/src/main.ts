@@ -5,12 +5,13 @@
 import { parseArgs } from 'node:util';
 import { type BackendTarget, backendTarget } from './backends.js';
 import type { ContenderKit } from './contender.js';
-import { measureFailover } from './failover.js';
+import { batonCandidates, type CandidateLauncher, measureFailover, peerCandidates } from './failover.js';
 import { measureHandover } from './handover.js';
 import { batonKit } from './peers/baton.js';
+import { peerKit } from './peers/index.js';
 import { type BackendResult, type BenchReport, type LibraryResult, machine, save, table } from './report.js';
 import { measureScale } from './scale.js';
-import { measureThroughput } from './throughput.js';
+import { measureThroughput, type ThroughputResult } from './throughput.js';
 
 const { values } = parseArgs({
   options: {
@@ -18,7 +19,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '200' },
     'failover-rounds': { type: 'string', default: '10' },
     scale: { type: 'string', default: '1,100,1000,10000' },
-    duration: { type: 'string', default: '3000' },
+    duration: { type: 'string', default: '2000' },
     ttl: { type: 'string', default: '2000' },
   },
 });
@@ -34,53 +35,67 @@ const scaleSteps = (values.scale ?? '')
   .filter((n) => n > 0);
 const run = `${Date.now().toString(36)}`;
 
-async function measureLibrary(kit: ContenderKit, label: string): Promise<LibraryResult> {
+const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+/** Handover and throughput in this process; crash failover with `candidates` as child processes. */
+async function measureLibrary(
+  kit: ContenderKit,
+  label: string,
+  candidates: (() => Promise<CandidateLauncher>) | undefined,
+): Promise<LibraryResult> {
   const notes: string[] = [];
+  const result: { -readonly [K in keyof LibraryResult]: LibraryResult[K] } = { library: kit.label, notes };
   try {
-    const handover = await measureHandover(kit, `handover-${label}-${run}`, settings.handoverRounds);
-    if (!handover.observed) notes.push(`${kit.label} cannot notify observers of a new leader`);
-    const throughput: Record<string, number> = {};
-    for (const candidates of [2, 10]) {
-      throughput[String(candidates)] = await measureThroughput(
+    console.error(`[bench]   ${kit.label}: handover, ${settings.handoverRounds} rounds`);
+    result.handover = await measureHandover(kit, `handover-${label}-${run}`, settings.handoverRounds);
+    if (!result.handover.observed) notes.push(`${kit.label} cannot notify observers of a new leader`);
+    console.error(`[bench]   ${kit.label}: throughput`);
+    const throughput: Record<string, ThroughputResult> = {};
+    for (const contenders of [2, 10]) {
+      throughput[String(contenders)] = await measureThroughput(
         kit,
-        `throughput-${label}-${candidates}-${run}`,
-        candidates,
+        `throughput-${label}-${contenders}-${run}`,
+        contenders,
         settings.throughputMs,
       );
     }
-    return { library: kit.label, handover, throughput, notes };
+    result.throughput = throughput;
   } catch (error) {
-    notes.push(`${kit.label} failed: ${error instanceof Error ? error.message : String(error)}`);
-    return { library: kit.label, notes };
+    notes.push(`${kit.label} failed: ${message(error)}`);
   } finally {
     await kit.close();
   }
+  if (candidates) {
+    console.error(`[bench]   ${kit.label}: crash failover, ${settings.failoverRounds} rounds`);
+    try {
+      result.failover = await measureFailover(await candidates(), settings.ttlMs, settings.failoverRounds);
+    } catch (error) {
+      notes.push(`${kit.label} crash failover failed: ${message(error)}`);
+    }
+  }
+  return result;
 }
 
 async function measureBackend(target: BackendTarget): Promise<BackendResult> {
   const notes = [...target.notes];
   const libraries: LibraryResult[] = [];
   const options = { ttlMs: settings.ttlMs, connectTimeoutMs: 10_000 };
-  console.error(`[bench] ${target.kind}: handover and throughput`);
-  libraries.push(await measureLibrary(batonKit(target.url, options), `${target.kind}-baton`));
-  for (const peer of target.peers(settings.ttlMs)) {
-    console.error(`[bench] ${target.kind}: ${peer.label}`);
-    libraries.push(await measureLibrary(peer, `${target.kind}-${peer.label.replace(/\W+/g, '')}`));
-  }
-  let failover: BackendResult['failover'];
+  console.error(`[bench] ${target.kind}`);
   if (target.kind === 'memory') {
     notes.push('crash failover needs a store outside the crashed process; not measured on memory');
-  } else {
-    console.error(`[bench] ${target.kind}: crash failover`);
-    try {
-      failover = await measureFailover(target.url, settings.ttlMs, `failover-${run}`, settings.failoverRounds);
-    } catch (error) {
-      notes.push(`failover failed: ${error instanceof Error ? error.message : String(error)}`);
-    }
+  }
+  const batonFailover =
+    target.kind === 'memory' ? undefined : () => batonCandidates(target.url, settings.ttlMs, `failover-baton-${run}`);
+  libraries.push(await measureLibrary(batonKit(target.url, options), `${target.kind}-baton`, batonFailover));
+  for (const peer of target.peers(settings.ttlMs)) {
+    const election = `failover-${peer.peer}-${run}`;
+    libraries.push(
+      await measureLibrary(peerKit(peer), `${target.kind}-${peer.peer}`, async () => peerCandidates(peer, election)),
+    );
   }
   const scale = [];
   for (const elections of scaleSteps) {
-    console.error(`[bench] ${target.kind}: ${elections} elections on one client`);
+    console.error(`[bench]   baton: ${elections} elections on one client`);
     const result = await measureScale(
       () => import('@baton/core').then(({ connect }) => connect(target.url, options)),
       `scale-${elections}-${run}`,
@@ -94,7 +109,7 @@ async function measureBackend(target: BackendTarget): Promise<BackendResult> {
       break;
     }
   }
-  return { backend: target.kind, ttlMs: settings.ttlMs, libraries, ...(failover ? { failover } : {}), scale, notes };
+  return { backend: target.kind, ttlMs: settings.ttlMs, libraries, scale, notes };
 }
 
 const report: BenchReport = { date: new Date().toISOString(), machine: machine(), settings, backends: [] };

@@ -4,10 +4,6 @@ declare module 'redlock' {
   import type { EventEmitter } from 'node:events';
   import type { Redis } from 'ioredis';
 
-  export interface Lock {
-    release(): Promise<unknown>;
-  }
-
   export interface Settings {
     readonly driftFactor: number;
     readonly retryCount: number;
@@ -16,8 +12,13 @@ declare module 'redlock' {
     readonly automaticExtensionThreshold: number;
   }
 
+  /** Aborted when an automatic extension fails: the lock may be lost. */
+  export interface RedlockAbortSignal extends AbortSignal {
+    error?: Error;
+  }
+
   export default class Redlock extends EventEmitter {
     constructor(clients: Iterable<Redis>, settings?: Partial<Settings>);
-    acquire(resources: string[], duration: number, settings?: Partial<Settings>): Promise<Lock>;
+    using<T>(resources: string[], duration: number, routine: (signal: RedlockAbortSignal) => Promise<T>): Promise<T>;
   }
 }

@@ -4,11 +4,14 @@ import type { FailoverResult } from './failover.js';
 import type { HandoverResult } from './handover.js';
 import type { ScaleResult } from './scale.js';
 import type { Summary } from './stats.js';
+import type { ThroughputResult } from './throughput.js';
 
 export interface LibraryResult {
   readonly library: string;
   readonly handover?: HandoverResult;
-  readonly throughput?: Record<string, number>;
+  /** By number of candidates. */
+  readonly throughput?: Record<string, ThroughputResult>;
+  readonly failover?: FailoverResult;
   readonly notes: string[];
 }
 
@@ -16,7 +19,7 @@ export interface BackendResult {
   readonly backend: string;
   readonly ttlMs: number;
   readonly libraries: LibraryResult[];
-  readonly failover?: FailoverResult;
+  /** Baton only: one client holding many elections. */
   readonly scale: ScaleResult[];
   readonly notes: string[];
 }
@@ -40,46 +43,76 @@ export function machine(): BenchReport['machine'] {
 }
 
 const ms = (value: number | undefined): string => (value === undefined || Number.isNaN(value) ? '-' : value.toFixed(1));
-const summary = (s: Summary | undefined): string =>
-  s ? `${ms(s.p50)} / ${ms(s.p99)} / ${ms(s.max)}` : 'cannot observe';
+const summary = (s: Summary | undefined): string => (s ? `${ms(s.p50)} / ${ms(s.p99)} / ${ms(s.max)}` : '-');
+const ratio = (baton: number | undefined, peer: number | undefined): string =>
+  baton === undefined || peer === undefined || Number.isNaN(baton / peer) ? '-' : `${(baton / peer).toFixed(2)}x`;
 
-/** The table printed on stdout and pasted into the README. */
+/** Each library of a backend with Baton's result on the same backend, for the ratio columns. */
+function rows(report: BenchReport): { backend: BackendResult; library: LibraryResult; baton?: LibraryResult }[] {
+  return report.backends.flatMap((backend) => {
+    const baton = backend.libraries.find((l) => l.library === 'baton');
+    return backend.libraries.map((library) => ({
+      backend,
+      library,
+      ...(baton && library !== baton ? { baton } : {}),
+    }));
+  });
+}
+
+/** The tables printed on stdout and pasted into the README. Ratios are Baton / peer. */
 export function table(report: BenchReport): string {
   const lines: string[] = [];
   lines.push(
-    '| backend | library | handover: elected p50 / p99 / max (ms) | handover: observed p50 / p99 / max (ms) | cycles/s (2 / 10 candidates) | baton/peer (elected p50, cycles/s with 2) |',
+    '| backend | library | handover, elected: p50 / p99 / max (ms) | handover, observer notified: p50 / p99 / max (ms) | baton/peer, elected p50 |',
+    '| --- | --- | --- | --- | --- |',
   );
-  lines.push('| --- | --- | --- | --- | --- | --- |');
+  for (const { backend, library, baton } of rows(report)) {
+    const observed =
+      library.handover && !library.handover.observed ? 'cannot observe' : summary(library.handover?.observed);
+    lines.push(
+      `| ${backend.backend} | ${library.library} | ${summary(library.handover?.elected)} | ${observed} | ${baton ? ratio(baton.handover?.elected.p50, library.handover?.elected.p50) : ''} |`,
+    );
+  }
+  const cycles = (library: LibraryResult, candidates: string): string => {
+    const result = library.throughput?.[candidates];
+    return result ? `${ms(result.cyclesPerSecond)} (${Math.round(result.changedHands * 100)} %)` : '-';
+  };
+  const cyclesRatio = (baton: LibraryResult, library: LibraryResult, candidates: string): string =>
+    ratio(baton.throughput?.[candidates]?.cyclesPerSecond, library.throughput?.[candidates]?.cyclesPerSecond);
+  lines.push(
+    '',
+    '| backend | library | cycles/s, 2 candidates (leader changed) | cycles/s, 10 candidates (leader changed) | baton/peer, cycles/s (2 / 10) |',
+    '| --- | --- | --- | --- | --- |',
+  );
+  for (const { backend, library, baton } of rows(report)) {
+    lines.push(
+      `| ${backend.backend} | ${library.library} | ${cycles(library, '2')} | ${cycles(library, '10')} | ${baton ? `${cyclesRatio(baton, library, '2')} / ${cyclesRatio(baton, library, '10')}` : ''} |`,
+    );
+  }
+  lines.push(
+    '',
+    '| backend | library | ttl (ms) | crash failover: p50 / p99 / max (ms) | p50 / ttl | baton/peer, p50 |',
+    '| --- | --- | --- | --- | --- | --- |',
+  );
+  for (const { backend, library, baton } of rows(report)) {
+    if (!library.failover) continue;
+    lines.push(
+      `| ${backend.backend} | ${library.library} | ${library.failover.ttlMs} | ${summary(library.failover.ms)} | ${library.failover.ratioToTtl.toFixed(2)} | ${baton ? ratio(baton.failover?.ms.p50, library.failover.ms.p50) : ''} |`,
+    );
+  }
+  lines.push(
+    '',
+    '| backend | elections on one client | campaign them all (ms) | heap per election (bytes) | renewal requests/s at the store |',
+    '| --- | --- | --- | --- | --- |',
+  );
   for (const backend of report.backends) {
-    const baton = backend.libraries.find((l) => l.library === 'baton');
-    for (const library of backend.libraries) {
-      const ratio =
-        library === baton || !baton?.handover || !library.handover
-          ? ''
-          : `${(baton.handover.elected.p50 / library.handover.elected.p50).toFixed(2)}x latency, ${(
-              (baton.throughput?.['2'] ?? Number.NaN) / (library.throughput?.['2'] ?? Number.NaN)
-            ).toFixed(2)}x throughput`;
+    for (const step of backend.scale) {
       lines.push(
-        `| ${backend.backend} | ${library.library} | ${summary(library.handover?.elected)} | ${summary(library.handover?.observed)} | ${ms(library.throughput?.['2'])} / ${ms(library.throughput?.['10'])} | ${ratio} |`,
+        step.error
+          ? `| ${backend.backend} | ${step.elections} | stopped: ${step.error} | | |`
+          : `| ${backend.backend} | ${step.elections} | ${ms(step.campaignAllMs)} | ${Number.isNaN(step.bytesPerElection) ? '-' : Math.round(step.bytesPerElection)} | ${ms(step.renewalsPerSecond)} |`,
       );
     }
-  }
-  lines.push('');
-  lines.push(
-    '| backend | ttl (ms) | crash failover p50 / p99 / max (ms) | p50 / ttl | elections held: campaign all (ms), bytes/election, renewals/s |',
-  );
-  lines.push('| --- | --- | --- | --- | --- |');
-  for (const backend of report.backends) {
-    const scale = backend.scale
-      .map(
-        (s) =>
-          `${s.elections}: ${s.error ? `stopped (${s.error})` : `${ms(s.campaignAllMs)}, ${Math.round(s.bytesPerElection)}, ${ms(s.renewalsPerSecond)}`}`,
-      )
-      .join('; ');
-    const failover = backend.failover;
-    lines.push(
-      `| ${backend.backend} | ${backend.ttlMs} | ${failover ? summary(failover.ms) : '-'} | ${failover ? failover.ratioToTtl.toFixed(2) : '-'} | ${scale} |`,
-    );
   }
   const notes = report.backends.flatMap((b) =>
     [...b.notes, ...b.libraries.flatMap((l) => l.notes)].map((n) => `- ${b.backend}: ${n}`),
@@ -88,29 +121,59 @@ export function table(report: BenchReport): string {
   return lines.join('\n');
 }
 
-/** A bar chart of handover (elected p50) and crash failover (p50) per backend, as SVG. */
-export function chart(report: BenchReport): string {
-  const rows = report.backends.flatMap((b) => [
-    ...b.libraries.map((l) => ({ label: `${b.backend} ${l.library} handover`, value: l.handover?.elected.p50 ?? 0 })),
-    ...(b.failover ? [{ label: `${b.backend} baton crash failover`, value: b.failover.ms.p50 }] : []),
-  ]);
-  const max = Math.max(1, ...rows.map((r) => r.value));
-  const rowHeight = 22;
+interface Bar {
+  readonly label: string;
+  readonly value: number;
+  readonly baton: boolean;
+}
+
+/** One panel of horizontal bars, `top` pixels down; returns the SVG and the panel's height. */
+function panel(title: string, bars: readonly Bar[], top: number, log: boolean): { svg: string; height: number } {
+  const rowHeight = 20;
   const width = 860;
-  const labelWidth = 300;
-  const scale = (value: number): number => (Math.log10(1 + value) / Math.log10(1 + max)) * (width - labelWidth - 90);
-  const bars = rows
-    .map((row, i) => {
-      const y = 30 + i * rowHeight;
-      const barWidth = Math.max(1, scale(row.value));
-      return `<text x="${labelWidth - 8}" y="${y + 14}" text-anchor="end">${row.label}</text><rect x="${labelWidth}" y="${y + 3}" width="${barWidth.toFixed(1)}" height="15" fill="${row.label.includes('failover') ? '#c0504d' : row.label.includes(' baton ') ? '#4f81bd' : '#9bbb59'}"/><text x="${(labelWidth + barWidth + 6).toFixed(1)}" y="${y + 14}">${row.value.toFixed(1)} ms</text>`;
+  const labelWidth = 260;
+  const room = width - labelWidth - 90;
+  const max = Math.max(1, ...bars.map((b) => b.value));
+  const length = (value: number): number =>
+    Math.max(1, log ? (Math.log10(1 + value) / Math.log10(1 + max)) * room : (value / max) * room);
+  const body = bars
+    .map((bar, i) => {
+      const y = top + 26 + i * rowHeight;
+      const w = length(bar.value);
+      return `<text x="${labelWidth - 8}" y="${y + 13}" text-anchor="end">${bar.label}</text><rect x="${labelWidth}" y="${y + 2}" width="${w.toFixed(1)}" height="14" fill="${bar.baton ? '#4f81bd' : '#9bbb59'}"/><text x="${(labelWidth + w + 6).toFixed(1)}" y="${y + 13}">${bar.value < 10 ? bar.value.toFixed(2) : bar.value.toFixed(0)} ms</text>`;
     })
     .join('\n');
-  const height = 50 + rows.length * rowHeight;
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">
+  return {
+    svg: `<text x="10" y="${top + 16}" font-weight="bold">${title}</text>\n${body}`,
+    height: 36 + bars.length * rowHeight,
+  };
+}
+
+/** Handover (elected p50, log scale) and crash failover (p50, linear) per backend and library, as SVG. */
+export function chart(report: BenchReport): string {
+  const bars = (value: (library: LibraryResult) => number | undefined): Bar[] =>
+    rows(report).flatMap(({ backend, library }) => {
+      const ms = value(library);
+      return ms === undefined
+        ? []
+        : [{ label: `${backend.backend} · ${library.library}`, value: ms, baton: library.library === 'baton' }];
+    });
+  const handover = bars((library) => library.handover?.elected.p50);
+  const failover = bars((library) => library.failover?.ms.p50);
+  const ttl = report.settings.ttlMs;
+  const first = panel('Graceful handover: resign to next leader elected, p50 (log scale)', handover, 0, true);
+  const second = panel(
+    `Crash failover: SIGKILL to next leader elected, p50 (ttl ${ttl} ms)`,
+    failover,
+    first.height + 10,
+    false,
+  );
+  const height = first.height + second.height + 20;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="860" height="${height}" font-family="sans-serif" font-size="12">
 <rect width="100%" height="100%" fill="white"/>
-<text x="10" y="18" font-weight="bold">Handover (resign to next leader, p50) and crash failover (SIGKILL to next leader, p50); log scale</text>
-${bars}
+${first.svg}
+${second.svg}
+<text x="10" y="${height - 4}" fill="#666">${report.date.slice(0, 10)} · ${report.machine.cores} × ${report.machine.cpus} · Node ${report.machine.node} · Baton in blue, peers in green</text>
 </svg>
 `;
 }

@@ -12,13 +12,21 @@ export function etcd3ElectionKit(hosts: string, ttlMs: number): ContenderKit {
   const ttlSeconds = Math.max(1, Math.ceil(ttlMs / 1_000));
   return {
     label: 'etcd3 election()',
+    // A waiter watches its predecessor from the revision it read, which etcd treats as a
+    // catching-up watch and serves from a loop that runs every 100 ms until it is current.
+    settleMs: 150,
     async contender(election, id) {
       const target = client().election(`bench-${election}`, ttlSeconds);
       return {
-        async acquire() {
+        async acquire(_signal, onLost) {
           const campaign = target.campaign(id);
-          campaign.on('error', () => {});
+          let elected = false;
+          // After election, an error means the lease is gone; before, wait() rejects with it.
+          campaign.on('error', () => {
+            if (elected) onLost?.();
+          });
           await campaign.wait();
+          elected = true;
           return () => campaign.resign();
         },
       };

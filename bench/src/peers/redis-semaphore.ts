@@ -14,11 +14,11 @@ export function redisSemaphoreKit(host: string, port: number, ttlMs: number): Co
       const client = new Redis({ host, port });
       clients.push(client);
       return {
-        async acquire(signal) {
+        async acquire(signal, onLost) {
           const mutex = new Mutex(client, `bench:semaphore:${election}`, {
             lockTimeout: ttlMs,
             acquireTimeout: 60_000,
-            onLockLost: () => {},
+            onLockLost: () => onLost?.(),
           });
           await mutex.acquire(signal);
           return () => mutex.release();
