@@ -18,8 +18,8 @@ export interface CandidatePlan {
 
 const plan = JSON.parse(process.argv[2] ?? '{}') as CandidatePlan;
 const nowNs = (): bigint => process.hrtime.bigint();
-const say = (event: Record<string, string | number | boolean | undefined>): void =>
-  void process.stdout.write(`${JSON.stringify({ ...event, id: plan.id, at: String(nowNs()) })}\n`);
+const say = (event: Record<string, string | number | boolean | undefined>, at = nowNs()): void =>
+  void process.stdout.write(`${JSON.stringify({ ...event, id: plan.id, at: String(at) })}\n`);
 
 /** A term's deadline, moved from performance.now() onto the hrtime clock the parent compares. */
 function deadlineNs(leadership: Leadership): string | undefined {
@@ -73,6 +73,12 @@ while (!stop.signal.aborted) {
   }
   lastToken = leadership.token;
   say({ event: 'elected', token: String(leadership.token), validUntil: deadlineNs(leadership) });
+  // The loss is stamped when the signal aborts, before the adapter's release goes out (a
+  // successor may be elected a round trip later), not when the write loop next looks.
+  let lostAt: bigint | undefined;
+  const term = leadership.signal;
+  if (term.aborted) lostAt = nowNs();
+  else term.addEventListener('abort', () => (lostAt = nowNs()), { once: true });
   // Report each move of the local deadline at once, so that the parent knows until when
   // this process believed it led even if it is frozen a moment later.
   let reported = deadlineNs(leadership);
@@ -90,7 +96,8 @@ while (!stop.signal.aborted) {
   }
   clearInterval(deadlineTicker);
   if (stop.signal.aborted) await leadership.resign();
-  say({ event: 'lost', token: String(leadership.token), reason: await leadership.ended });
+  const reason = await leadership.ended;
+  say({ event: 'lost', token: String(leadership.token), reason }, lostAt ?? nowNs());
 }
 await backend.close();
 say({ event: 'exit' });
