@@ -25,6 +25,7 @@ runConformanceSuite({
     '11-crash': inProcess,
     '12-pause': inProcess,
     '13-partition': inProcess,
+    '13-lost-replies': inProcess,
     '13-slow-renewal': inProcess,
     '13-store-restart': inProcess,
     '14-unreachable': 'the memory store is in-process: there is no server to be unreachable',

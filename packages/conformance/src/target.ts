@@ -35,6 +35,7 @@ export type CaseId =
   | '11-crash'
   | '12-pause'
   | '13-partition'
+  | '13-lost-replies'
   | '13-slow-renewal'
   | '13-store-restart'
   | '14-bad-input'

@@ -1,7 +1,7 @@
 import { sleep } from '@baton/core';
 import { expect } from 'vitest';
 import { type SuiteContext, uniqueElection } from '../context.js';
-import { FaultProxy } from '../fault-proxy.js';
+import { type FaultMode, FaultProxy } from '../fault-proxy.js';
 import { record } from '../measurements.js';
 import { CandidateProcess } from '../process/candidate-process.js';
 import { FencedResource } from '../process/fenced-resource.js';
@@ -64,6 +64,28 @@ function expectCleanTimeline(stage: Stage): void {
 
 export function processCases({ ctx, test }: CaseRegistry): void {
   const slack = (): number => ctx.ttlMs * 2 + 5_000;
+
+  /** A leader that reaches the store through a FaultProxy, and a waiter that reaches it directly. */
+  const leaderBehindProxy = async (stage: Stage, name: string, id: string) => {
+    const hooks = faults(ctx);
+    const election = uniqueElection(name);
+    const proxy = await FaultProxy.start(hooks.storeHost, hooks.storePort);
+    stage.proxies.push(proxy);
+    const leader = await launch(ctx, stage, election, id, hooks.urlVia(proxy.host, proxy.port));
+    await leader.waitFor('the proxied candidate to lead', slack(), (e) => e.event === 'elected');
+    const waiter = await launch(ctx, stage, election, 'direct');
+    await sleep(200);
+    return { proxy, leader, waiter };
+  };
+
+  /** Puts the proxy in `mode`; resolves with the leader's step-down and the ms it took. */
+  const stepDownUnder = async (proxy: FaultProxy, leader: CandidateProcess, mode: FaultMode, what: string) => {
+    const from = leader.events.length;
+    const faultedAt = process.hrtime.bigint();
+    proxy.setMode(mode);
+    const lost = await leader.waitFor(what, ctx.ttlMs + 5_000, (e) => e.event === 'lost', from);
+    return { lost, ms: Number(BigInt(lost.at) - faultedAt) / 1e6 };
+  };
 
   test(
     '11-crash',
@@ -134,24 +156,8 @@ export function processCases({ ctx, test }: CaseRegistry): void {
     'a leader cut off by a blackhole steps down by its local deadline, before a successor is elected; healed, it leads again with a greater token',
     async () => {
       await withStage(async (stage) => {
-        const hooks = faults(ctx);
-        const election = uniqueElection('partition');
-        const proxy = await FaultProxy.start(hooks.storeHost, hooks.storePort);
-        stage.proxies.push(proxy);
-        const cutOff = await launch(ctx, stage, election, 'cut-off', hooks.urlVia(proxy.host, proxy.port));
-        await cutOff.waitFor('the proxied candidate to lead', slack(), (e) => e.event === 'elected');
-        const other = await launch(ctx, stage, election, 'direct');
-        await sleep(200);
-        const from = cutOff.events.length;
-        const blackholedAt = process.hrtime.bigint();
-        proxy.setMode('blackhole');
-        const lost = await cutOff.waitFor(
-          'step-down under blackhole',
-          ctx.ttlMs + 5_000,
-          (e) => e.event === 'lost',
-          from,
-        );
-        const stepDownMs = Number(BigInt(lost.at) - blackholedAt) / 1e6;
+        const { proxy, leader: cutOff, waiter: other } = await leaderBehindProxy(stage, 'partition', 'cut-off');
+        const { lost, ms: stepDownMs } = await stepDownUnder(proxy, cutOff, 'blackhole', 'step-down under blackhole');
         record({
           backend: ctx.name,
           measure: 'step-down under blackhole',
@@ -173,6 +179,25 @@ export function processCases({ ctx, test }: CaseRegistry): void {
           healedFrom,
         );
         expect(BigInt(again.token ?? 0)).toBeGreaterThan(BigInt(successor.token ?? 0));
+        expectCleanTimeline(stage);
+      });
+    },
+  );
+
+  test(
+    '13-lost-replies',
+    'a leader whose requests reach the store but whose replies are lost steps down by its local deadline, and its unheard renewals do not keep the store from electing another',
+    async () => {
+      await withStage(async (stage) => {
+        const { proxy, leader: deaf, waiter: other } = await leaderBehindProxy(stage, 'replies', 'deaf');
+        const { lost, ms } = await stepDownUnder(proxy, deaf, 'drop-responses', 'step-down without replies');
+        expect(ms).toBeLessThanOrEqual(ctx.ttlMs + 500);
+        // The store still hears the deaf client; having stepped down, it must stop renewing
+        // what it held (or release it), so that the election moves on.
+        const successor = await other.waitFor('a successor', slack() * 2, (e) => e.event === 'elected');
+        expect(BigInt(lost.at)).toBeLessThanOrEqual(BigInt(successor.at));
+        proxy.setMode('pass');
+        proxy.resetConnections();
         expectCleanTimeline(stage);
       });
     },
