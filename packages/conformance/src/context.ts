@@ -47,8 +47,13 @@ export function uniqueElection(label: string): string {
   return `conformance/${label}/${randomUUID().slice(0, 8)}`;
 }
 
-/** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
-export async function eventually<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>): Promise<T> {
+/** Polls `check` every `everyMs` until it returns a value other than undefined, or fails after `timeoutMs`. */
+export async function eventually<T>(
+  what: string,
+  timeoutMs: number,
+  check: () => Promise<T | undefined>,
+  everyMs = 25,
+): Promise<T> {
   const deadline = monotonicNow() + timeoutMs;
   let lastError: unknown;
   while (monotonicNow() < deadline) {
@@ -58,7 +63,7 @@ export async function eventually<T>(what: string, timeoutMs: number, check: () =
     } catch (error) {
       lastError = error;
     }
-    await new Promise((resolve) => setTimeout(resolve, 25));
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`, { cause: lastError });
 }

@@ -1,3 +1,4 @@
+import { eventually } from '@baton/conformance';
 import { connectConsul } from '@baton/consul';
 import type { Leadership } from '@baton/core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -30,21 +31,6 @@ async function raftLeader(members: readonly ServerHandle[]): Promise<ServerHandl
   return undefined;
 }
 
-async function eventually<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`, { cause: last });
-}
-
 describeBackend('consul')('consul: a 3-server cluster loses its raft leader', () => {
   let cluster: ClusterHandle | undefined;
 
@@ -65,7 +51,7 @@ describeBackend('consul')('consul: a 3-server cluster loses its raft leader', ()
 
   it('the election goes on: a leadership survives or is re-won, new campaigns and leader() work', async () => {
     const members = cluster?.members ?? [];
-    const stopped = await eventually('a raft leader', 30_000, () => raftLeader(members));
+    const stopped = await eventually('a raft leader', 30_000, () => raftLeader(members), 100);
     const survivors = members.filter((member) => member !== stopped);
     // The stopped server first: the clients start on the agent that goes away and must move on.
     const url = `consul://${[stopped, ...survivors].map((m) => `${m.host}:${m.port}`).join(',')}?lockDelay=1s`;
@@ -78,15 +64,20 @@ describeBackend('consul')('consul: a 3-server cluster loses its raft leader', ()
       waiting.catch(() => undefined);
 
       await stopped.stop();
-      const next = await eventually('a new raft leader among the survivors', 30_000, () => raftLeader(survivors));
+      const next = await eventually('a new raft leader among the survivors', 30_000, () => raftLeader(survivors), 100);
       expect(next).not.toBe(stopped);
 
       // Either a's leadership rode out the election (the new raft leader restarts every
       // session timer at 2 x ttl), or it ended and somebody was elected again, with a greater token.
-      const current = await eventually('a leader of the election after the failover', TTL_MS * 3, async () => {
-        const seen = await b.election(name).leader();
-        return seen && (first.isLeader || seen.token > first.token) ? seen : undefined;
-      });
+      const current = await eventually(
+        'a leader of the election after the failover',
+        TTL_MS * 3,
+        async () => {
+          const seen = await b.election(name).leader();
+          return seen && (first.isLeader || seen.token > first.token) ? seen : undefined;
+        },
+        100,
+      );
       let holder: Leadership;
       console.log(
         `[consul cluster] after stopping the raft leader: ${first.isLeader ? 'the leadership survived' : `re-won by ${current.id}`}`,

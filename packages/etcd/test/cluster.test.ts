@@ -3,24 +3,9 @@ import { connect } from '@baton/core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type ClusterHandle, describeBackend, startCluster } from '../../../test/backends/index.js';
 import '../src/index.js';
+import { eventually } from '@baton/conformance';
 
 const TTL_MS = 3_000;
-
-/** Polls `check` until it returns something other than undefined. */
-async function eventually<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`, { cause: last });
-}
 
 describeBackend('etcd')('etcd: a 3-member cluster loses the member the clients name first', () => {
   let cluster: ClusterHandle;
@@ -54,7 +39,7 @@ describeBackend('etcd')('etcd: a 3-member cluster loses the member the clients n
 
     // Let keepalives and watches run into the stopped member for a while.
     await new Promise((resolve) => setTimeout(resolve, TTL_MS * 1.5));
-    const current = await eventually('leader() to answer', TTL_MS * 4, () => a.election(name).leader());
+    const current = await eventually('leader() to answer', TTL_MS * 4, () => a.election(name).leader(), 100);
     expect(['a', 'b']).toContain(current.id);
     console.log(`[cluster] after stopping member 0: a ${first.isLeader ? 'kept' : 'lost'} its leadership`);
     // Those who lead or queue ahead of a newcomer, in order.

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { within } from '@baton/conformance';
 import { type Backend, connect, type Leadership } from '@baton/core';
 import { electionKeys } from '@baton/redis';
 import { Redis } from 'ioredis';
@@ -6,20 +7,6 @@ import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { describeBackend, type ServerHandle, startServer } from '../../../test/backends/index.js';
 
 const TTL_MS = 2_000;
-
-async function within<T>(what: string, ms: number, promise: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 describeBackend('redis')('redis: a restart without persistence under a leader', () => {
   let server: ServerHandle;

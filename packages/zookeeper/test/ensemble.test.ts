@@ -1,3 +1,4 @@
+import { within } from '@baton/conformance';
 import type { Leadership } from '@baton/core';
 import { connect } from '@baton/core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -8,20 +9,6 @@ import type { ZooKeeperBackend } from '../src/index.js';
 // Three JVMs share two cores with the rest of the tests: a ttl with room for a ZooKeeper
 // leader election and the C client's move to another server.
 const TTL_MS = 4_000;
-
-async function within<T>(what: string, ms: number, promise: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** The member whose `cons` lists the session: the server this client is connected to. */
 async function memberServing(members: readonly ServerHandle[], sessionId: string): Promise<ServerHandle> {

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
-import { type Backend, connect, isBatonError, type Leadership } from '@baton/core';
+import { within } from '@baton/conformance';
+import { type Backend, connect, isBatonError, type Leadership, sleep } from '@baton/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeBackend, type ServerHandle, startServer } from '../../../test/backends/index.js';
 import { fourLetterWord } from '../../../test/backends/probes.js';
@@ -31,22 +32,6 @@ async function raw(hosts: string): Promise<RawClient> {
     client.init({});
   });
   return client;
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function within<T>(what: string, ms: number, promise: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 describeBackend('zookeeper')('@baton/zookeeper against a real server', () => {
