@@ -1,11 +1,10 @@
-import { mkdir, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { findProgram } from './binaries.js';
 import { assertClusterSize, ClusterState, startMembers } from './cluster.js';
 import type { BackendDriver } from './driver.js';
 import { env } from './env.js';
-import { LocalServer, type LocalServerSpec, makeServerDir } from './local-server.js';
+import { dataDir, LocalServer, type LocalServerSpec, makeServerDir } from './local-server.js';
 import { freePorts } from './ports.js';
 import { http, isRecord, parseJson } from './probes.js';
 import type { ClusterHandle, ServerHandle, StartOptions } from './types.js';
@@ -113,9 +112,7 @@ function memberSpec(
     readyTimeoutMs: READY_TIMEOUT_MS,
     stopGraceMs: 10_000,
     async prepare(dir, wipe) {
-      const data = join(dir, 'data');
-      if (wipe) await rm(data, { recursive: true, force: true });
-      await mkdir(data, { recursive: true });
+      await dataDir(dir, wipe);
     },
     launch: (dir) => ({
       command: program,

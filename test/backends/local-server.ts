@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ServerProcess, spawnServer, waitUntil } from './process.js';
@@ -43,6 +43,14 @@ export async function makeServerDir(kind: BackendKind): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), `baton-${kind}-`));
   trackDir(dir);
   return dir;
+}
+
+/** The data directory inside a server's `dir`, emptied first when `wipe` (a restart with lost state). */
+export async function dataDir(dir: string, wipe: boolean): Promise<string> {
+  const data = join(dir, 'data');
+  if (wipe) await rm(data, { recursive: true, force: true });
+  await mkdir(data, { recursive: true });
+  return data;
 }
 
 /** A server process of our own on 127.0.0.1, driven by signals to the pid we started. */

@@ -1,8 +1,7 @@
-import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { findProgram } from './binaries.js';
 import type { BackendDriver } from './driver.js';
-import { LocalServer, makeServerDir } from './local-server.js';
+import { dataDir, LocalServer, makeServerDir } from './local-server.js';
 import { freePorts } from './ports.js';
 import { redisPing } from './probes.js';
 import type { ServerHandle, StartOptions } from './types.js';
@@ -32,9 +31,7 @@ async function startLocal(options: StartOptions): Promise<ServerHandle> {
       readyTimeoutMs: READY_TIMEOUT_MS,
       stopGraceMs: 5_000,
       async prepare(serverDir, wipe) {
-        const data = join(serverDir, 'data');
-        if (wipe) await rm(data, { recursive: true, force: true });
-        await mkdir(data, { recursive: true });
+        await dataDir(serverDir, wipe);
       },
       launch: (serverDir) => ({
         command: found.path,

@@ -1,11 +1,11 @@
 import { readdirSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { findProgram, isReadable } from './binaries.js';
 import { assertClusterSize, ClusterState, startMembers } from './cluster.js';
 import type { BackendDriver } from './driver.js';
 import { env } from './env.js';
-import { LocalServer, type LocalServerSpec, makeServerDir } from './local-server.js';
+import { dataDir, LocalServer, type LocalServerSpec, makeServerDir } from './local-server.js';
 import { freePorts } from './ports.js';
 import { fourLetterWord, zookeeperMode } from './probes.js';
 import type { ClusterHandle, ServerHandle, StartOptions } from './types.js';
@@ -110,9 +110,7 @@ function memberSpec(
     readyTimeoutMs: READY_TIMEOUT_MS,
     stopGraceMs: 10_000,
     async prepare(dir, wipe) {
-      const data = join(dir, 'data');
-      if (wipe) await rm(data, { recursive: true, force: true });
-      await mkdir(data, { recursive: true });
+      const data = await dataDir(dir, wipe);
       await writeFile(join(dir, 'zoo.cfg'), config(dir, member, members, tickMs));
       if (members.length > 1) await writeFile(join(data, 'myid'), `${member.id}\n`);
     },
