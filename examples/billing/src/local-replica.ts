@@ -1,20 +1,13 @@
 import { connect, MemoryBackend, memoryStore } from '@baton/core';
 import { Ledger } from './ledger.js';
+import type { WorkerConfig } from './protocol.js';
 import type { Replica } from './replica.js';
 import { type HoldPoint, runWorker, type WorkerEvent } from './worker.js';
 
-export interface LocalReplicaOptions {
-  readonly id: string;
+/** A worker's settings, with the shared memory store's name in place of a backend URL. */
+export interface LocalReplicaOptions extends Omit<WorkerConfig, 'backendUrl'> {
   /** The memory store all replicas share: it stands in for the coordination server. */
   readonly storeName: string;
-  readonly ttlMs: number;
-  readonly election: string;
-  readonly dbPath: string;
-  readonly providerUrl: string;
-  readonly fencing: boolean;
-  readonly idempotency: boolean;
-  readonly paceMs: number;
-  readonly batchSize: number;
   readonly emit: (event: WorkerEvent) => void;
 }
 
