@@ -1,33 +1,51 @@
-import type { Backend, BackendOptions } from './backend.js';
+import type { Backend, BackendOptions, ResolvedBackendOptions } from './backend.js';
 import { assertCapabilities } from './capabilities.js';
 import { AdapterNotInstalledError, BackendUnavailableError, BatonError, InvalidArgumentError } from './errors.js';
 import { adapterPackages, type BackendFactory, findBackend } from './registry.js';
-import { parseBackendUrl, redactUrl, resolveBackendOptions } from './validation.js';
+import { redactUrl, resolveBackendOptions } from './validation.js';
 
 /**
  * Connects to the store a URL names; the scheme picks the adapter package:
  * `memory://`, `etcd://`, `zookeeper://`, `consul://`, `consuls://`, `redis://`, `rediss://`.
- * Bad input fails with ERR_INVALID_ARGUMENT before any round trip; a store that does not
- * answer within `connectTimeoutMs` fails with ERR_BACKEND_UNAVAILABLE.
+ * An adapter package not yet imported is imported on first use.
+ * @throws InvalidArgumentError (ERR_INVALID_ARGUMENT) for a malformed URL or option, before any round trip.
+ * @throws AdapterNotInstalledError (ERR_ADAPTER_NOT_INSTALLED) when the scheme's package is not installed.
+ * @throws CapabilityMissingError (ERR_CAPABILITY_MISSING) when the backend lacks one of `options.requires`.
+ * @throws BackendUnavailableError (ERR_BACKEND_UNAVAILABLE) when the store does not answer within `connectTimeoutMs`.
+ * @throws AuthError (ERR_AUTH) when the store refuses the credentials.
  */
 export async function connect(url: string, options?: BackendOptions): Promise<Backend> {
-  resolveBackendOptions(options);
-  const scheme = parseBackendUrl(url).protocol.slice(0, -1);
-  return connectWith(await loadFactory(scheme), url, options);
+  const resolved = resolveBackendOptions(options);
+  return open(await loadFactory(schemeOf(url)), url, resolved);
 }
 
 /**
  * Connects through a given factory: what `connect()` does once it has found the adapter.
  * For adapters' own entry points that take store-specific options in code.
+ * @throws the same errors as `connect()`, and InvalidArgumentError for a URL of another scheme.
  */
-export async function connectWith(factory: BackendFactory, url: string, options?: BackendOptions): Promise<Backend> {
+export async function connectWith<U>(
+  factory: BackendFactory<U>,
+  url: string,
+  options?: BackendOptions,
+): Promise<Backend> {
   const resolved = resolveBackendOptions(options);
-  const parsed = parseBackendUrl(url);
-  factory.validateUrl(parsed, url);
-  assertCapabilities(factory.kind, factory.capabilities(resolved, url), resolved.requires);
+  const scheme = schemeOf(url);
+  if (!factory.schemes.includes(scheme)) {
+    throw new InvalidArgumentError(
+      `the ${factory.kind} backend takes ${factory.schemes.map((known) => `${known}://`).join(' or ')} URLs, not "${scheme}://"`,
+    );
+  }
+  return open(factory, url, resolved);
+}
+
+/** Parses the URL once (the factory's typed view), checks the capabilities, connects within the timeout. */
+async function open<U>(factory: BackendFactory<U>, url: string, resolved: ResolvedBackendOptions): Promise<Backend> {
+  const parsed = factory.parseUrl(url);
+  assertCapabilities(factory.kind, factory.capabilities(resolved, parsed), resolved.requires);
 
   const controller = new AbortController();
-  const pending = factory.connect(parsed, url, resolved, controller.signal);
+  const pending = factory.connect(parsed, resolved, controller.signal);
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
@@ -53,7 +71,17 @@ export async function connectWith(factory: BackendFactory, url: string, options?
   }
 }
 
-async function loadFactory(scheme: string): Promise<BackendFactory> {
+/** The URL's scheme, lower-cased, without "://". */
+function schemeOf(url: unknown): string {
+  if (typeof url !== 'string' || url.length === 0) {
+    throw new InvalidArgumentError('backend URL must be a non-empty string');
+  }
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1];
+  if (!scheme) throw new InvalidArgumentError(`"${redactUrl(url)}" is not a backend URL (scheme://...)`);
+  return scheme.toLowerCase();
+}
+
+async function loadFactory(scheme: string): Promise<BackendFactory<unknown>> {
   const registered = findBackend(scheme);
   if (registered) return registered;
   const packageName = adapterPackages[scheme];

@@ -26,7 +26,7 @@ export interface TermInit {
    * `signal` or `isLeader` is read, so that a process resumed after a pause learns of its
    * loss before its next action, even if that action's timer fires before the deadline's.
    */
-  readonly validUntil?: () => number;
+  readonly validUntil: () => number;
 }
 
 /**
@@ -44,6 +44,7 @@ export class LeadershipTerm implements Leadership {
   private readonly init: TermInit;
   private resolveEnded!: (reason: EndReason) => void;
   private releasing: Promise<void> | undefined;
+  private endReason: EndReason | undefined;
   private readonly endListeners = new Set<(reason: EndReason) => void>();
 
   constructor(init: TermInit) {
@@ -70,6 +71,7 @@ export class LeadershipTerm implements Leadership {
   end(reason: EndReason, cause?: unknown): boolean {
     if (this.controller.signal.aborted) return false;
     const error = new LeadershipLostError(reason, undefined, cause === undefined ? undefined : { cause });
+    this.endReason = reason;
     this.controller.abort(error);
     if (reason !== 'resigned') {
       this.init.logger.warn(
@@ -84,17 +86,17 @@ export class LeadershipTerm implements Leadership {
     return true;
   }
 
-  /**
-   * The monotonic time (ms, `performance.now()`) until which this term may act, or
-   * undefined when its store gives no local deadline.
-   */
-  get validUntil(): number | undefined {
-    return this.init.validUntil?.();
+  /** The monotonic time (ms, `performance.now()`) until which this term may act. */
+  get validUntil(): number {
+    return this.init.validUntil();
   }
 
-  /** For adapters: stop watching and renewing for this term when it ends. */
+  /** For adapters: calls `listener` once when the term ends (at once if it has), to stop watching and renewing. */
   onEnd(listener: (reason: EndReason) => void): void {
-    if (this.controller.signal.aborted) return;
+    if (this.endReason !== undefined) {
+      listener(this.endReason);
+      return;
+    }
     this.endListeners.add(listener);
   }
 
@@ -134,8 +136,7 @@ export class LeadershipTerm implements Leadership {
   }
 
   private checkDeadline(): void {
-    const validUntil = this.init.validUntil;
-    if (validUntil && !this.controller.signal.aborted && monotonicNow() >= validUntil()) this.end('expired');
+    if (!this.controller.signal.aborted && monotonicNow() >= this.init.validUntil()) this.end('expired');
   }
 
   private throwIfEnded(): void {

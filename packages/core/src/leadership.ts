@@ -10,6 +10,12 @@ export interface Leadership extends AsyncDisposable {
   /** Resolves, never rejects, with why the leadership ended. */
   readonly ended: Promise<EndReason>;
   readonly isLeader: boolean;
+  /**
+   * The monotonic time (ms on `performance.now()`'s clock) until which this leadership may
+   * act: the send time of the last renewal the store confirmed, plus the ttl, minus a safety
+   * margin. It moves forward with each confirmed renewal; past it, `signal` is aborted.
+   */
+  readonly validUntil: number;
   /** Publishes a new value to observers; the token does not change. */
   proclaim(value: string): Promise<void>;
   /** Ends the leadership and hands over at once. Idempotent. */

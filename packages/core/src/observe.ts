@@ -8,9 +8,9 @@ export interface LeaderSource {
   /**
    * Starts the store's notification (watch, pub/sub). `changed` says the leader may have
    * changed; `broken` says the notification failed and must be started again.
-   * Returns a function that stops it.
+   * `signal` aborts when the observer stops. Returns a function that stops it.
    */
-  subscribe(changed: () => void, broken: (error: unknown) => void): Promise<() => void>;
+  subscribe(changed: () => void, broken: (error: unknown) => void, signal: AbortSignal): Promise<() => void>;
   /** Re-read this often even without a notification; for stores whose notification can be lost. */
   readonly pollEveryMs?: number;
 }
@@ -62,6 +62,7 @@ export async function* observeLeader(
               dirty = true;
               nudge();
             },
+            stop,
           );
         } catch (error) {
           if (stop.aborted) break;

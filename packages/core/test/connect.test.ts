@@ -1,14 +1,12 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  type Backend,
   type BackendFactory,
-  connect,
   MemoryBackend,
   memoryCapabilities,
-  memoryStore,
   registerBackend,
   registeredSchemes,
-} from '../src/index.js';
+} from '../src/adapter.js';
+import { type Backend, connect } from '../src/index.js';
 
 let lateBackends: MemoryBackend[] = [];
 afterAll(async () => {
@@ -16,14 +14,14 @@ afterAll(async () => {
 });
 
 /** Backends registered only in this test process, to drive connect()'s own logic. */
-const slow: BackendFactory = {
+const slow: BackendFactory<string> = {
   kind: 'slow',
   schemes: ['slowtest'],
+  parseUrl: (raw) => raw,
   capabilities: (options) => ({ ...memoryCapabilities(options.ttlMs), fifo: false }),
-  validateUrl: () => {},
-  connect: async (_url, _raw, options, signal) => {
+  connect: async (_url, options, signal) => {
     await new Promise((resolve) => setTimeout(resolve, 400));
-    const backend = new MemoryBackend(memoryStore('slow'), options);
+    const backend = new MemoryBackend({ storeName: 'slow' }, options);
     if (signal.aborted) lateBackends.push(backend);
     return backend;
   },

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { LeadershipLostError, LeadershipTerm, silentLogger, type TermActions } from '../src/index.js';
+import { LeadershipTerm, silentLogger, type TermActions } from '../src/adapter.js';
+import { LeadershipLostError } from '../src/index.js';
 
 function term(actions: Partial<TermActions> = {}) {
   const calls: string[] = [];
@@ -9,6 +10,7 @@ function term(actions: Partial<TermActions> = {}) {
     token: 7n,
     logger: silentLogger,
     requestTimeoutMs: 500,
+    validUntil: () => Number.POSITIVE_INFINITY,
     actions: {
       proclaim: actions.proclaim ?? (async (value) => void calls.push(`proclaim:${value}`)),
       release: actions.release ?? (async () => void calls.push('release')),

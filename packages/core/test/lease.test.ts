@@ -1,12 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import {
-  type EndReason,
-  Lease,
-  type LeaseOptions,
-  monotonicNow,
-  type RenewOutcome,
-  silentLogger,
-} from '../src/index.js';
+import { Lease, type LeaseOptions, monotonicNow, type RenewOutcome, silentLogger } from '../src/adapter.js';
+import type { EndReason } from '../src/index.js';
 
 const leases: Lease[] = [];
 afterEach(() => {

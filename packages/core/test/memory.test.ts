@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { connect, memoryStore } from '../src/index.js';
+import { memoryStore } from '../src/adapter.js';
+import { connect } from '../src/index.js';
 
 describe('memory backend', () => {
   it('drops a candidate that stops renewing after its ttl, and the next one leads', async () => {

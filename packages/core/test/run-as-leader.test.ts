@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { connect, type Leadership, memoryStore, runAsLeader } from '../src/index.js';
+import { memoryStore } from '../src/adapter.js';
+import { connect, type Leadership, runAsLeader } from '../src/index.js';
 
 describe('runAsLeader', () => {
   it('runs the task while leader, campaigns again after a loss, and stops on its signal', async () => {

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import {
-  InvalidArgumentError,
   parseBackendUrl,
   parseHostList,
   redactUrl,
@@ -9,7 +8,8 @@ import {
   validateElectionName,
   validateTtlMs,
   validateValue,
-} from '../src/index.js';
+} from '../src/adapter.js';
+import { InvalidArgumentError } from '../src/index.js';
 
 const invalid = expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' });
 

@@ -1,14 +1,13 @@
-import type { Backend, ResolvedBackendOptions } from '../backend.js';
+import type { ResolvedBackendOptions } from '../backend.js';
+import { BackendBase } from '../backend-base.js';
 import type { Capabilities } from '../capabilities.js';
-import { ClientScope } from '../client-scope.js';
-import type { Election } from '../election.js';
 import { InvalidArgumentError } from '../errors.js';
-import type { Logger } from '../logger.js';
 import type { BackendFactory } from '../registry.js';
 import { Session } from '../session.js';
-import { validateElectionName } from '../validation.js';
+import { parseBackendUrl, redactUrl } from '../validation.js';
+import type { MemoryElectionContext } from './context.js';
 import { MemoryElection } from './election.js';
-import { type MemoryStore, memoryStore } from './store.js';
+import { memoryStore } from './store.js';
 
 export function memoryCapabilities(ttlMs: number): Capabilities {
   return {
@@ -24,26 +23,28 @@ export function memoryCapabilities(ttlMs: number): Capabilities {
   };
 }
 
+/** What a `memory://` URL says: the name of the in-process store ('' for the default one). */
+export interface MemoryUrl {
+  readonly storeName: string;
+}
+
 /**
  * A client of an in-process MemoryStore. It goes through the same session, lease and
  * term machinery as the network adapters, so that the embedded default keeps the same
  * contract: real ttl expiry, FIFO, watches, fencing tokens.
  */
-export class MemoryBackend implements Backend {
+export class MemoryBackend extends BackendBase<MemoryElection> {
   readonly kind = 'memory';
   readonly capabilities: Capabilities;
   readonly ttlMs: number;
-  readonly store: MemoryStore;
-  readonly scope = new ClientScope();
-  readonly session: Session<string>;
-  readonly logger: Logger;
+  private readonly context: MemoryElectionContext;
 
-  constructor(store: MemoryStore, options: ResolvedBackendOptions) {
-    this.store = store;
+  constructor(url: MemoryUrl, options: ResolvedBackendOptions) {
+    super();
+    const store = memoryStore(url.storeName);
     this.ttlMs = options.ttlMs;
-    this.logger = options.logger;
     this.capabilities = memoryCapabilities(options.ttlMs);
-    this.session = new Session<string>(
+    const session = new Session<string>(
       {
         grant: async (ttlMs) => ({ id: store.grantSession(ttlMs), ttlMs }),
         renew: async (id) => (store.keepAlive(id) ? { kind: 'renewed' } : { kind: 'lost', reason: 'expired' }),
@@ -57,38 +58,40 @@ export class MemoryBackend implements Backend {
         requestTimeoutMs: options.ttlMs,
       },
     );
+    this.context = {
+      scope: this.scope,
+      logger: options.logger,
+      ttlMs: options.ttlMs,
+      requestTimeoutMs: options.ttlMs,
+      session,
+      store,
+    };
   }
 
   /** The id of this client's live session in the store, if it has one (for test hooks). */
   get sessionId(): string | undefined {
-    return this.session.peek()?.id;
+    return this.context.session.peek()?.id;
   }
 
-  election(name: string): Election {
-    validateElectionName(name);
-    this.scope.assertOpen();
-    return new MemoryElection(this, name);
+  protected createElection(name: string): MemoryElection {
+    return new MemoryElection(this.context, name);
   }
 
-  close(): Promise<void> {
-    return this.scope.close(() => this.session.close());
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.close();
+  protected finalize(): Promise<void> {
+    return this.context.session.close();
   }
 }
 
-export const memoryBackendFactory: BackendFactory = {
+export const memoryBackendFactory: BackendFactory<MemoryUrl> = {
   kind: 'memory',
   schemes: ['memory'],
-  capabilities: (options) => memoryCapabilities(options.ttlMs),
-  validateUrl(url, raw) {
+  parseUrl(raw) {
+    const url = parseBackendUrl(raw);
     if ((url.pathname !== '' && url.pathname !== '/') || url.search !== '' || url.username !== '') {
-      throw new InvalidArgumentError(`"${raw}" is not memory:// or memory://STORE-NAME`);
+      throw new InvalidArgumentError(`"${redactUrl(raw)}" is not memory:// or memory://STORE-NAME`);
     }
+    return { storeName: url.hostname };
   },
-  async connect(url, _raw, options) {
-    return new MemoryBackend(memoryStore(url.hostname), options);
-  },
+  capabilities: (options) => memoryCapabilities(options.ttlMs),
+  connect: async (url, options) => new MemoryBackend(url, options),
 };

@@ -1,80 +1,67 @@
 import { toAbortError } from '../abort.js';
-import { resolveCampaignOptions } from '../client-scope.js';
-import type { CampaignOptions, Election, LeaderInfo, ObserveOptions } from '../election.js';
+import type { RetryPolicy } from '../campaign-loop.js';
+import type { ResolvedCampaign } from '../client-scope.js';
+import type { LeaderInfo } from '../election.js';
+import { type CampaignPlan, ElectionBase } from '../election-base.js';
 import { LeadershipLostError } from '../errors.js';
-import type { Leadership } from '../leadership.js';
+import { handOutTerm, leaseReadyForTerm } from '../hand-out.js';
 import { LeadershipTerm } from '../leadership-term.js';
-import { observeLeader } from '../observe.js';
+import type { LeaderSource } from '../observe.js';
 import type { LeaseGrant } from '../session.js';
-import { validateSignal } from '../validation.js';
-import type { MemoryBackend } from './backend.js';
+import type { MemoryElectionContext } from './context.js';
 import type { MemoryEntry } from './store.js';
 
 /** An election on the memory store: a FIFO queue of keys ordered by create revision. */
-export class MemoryElection implements Election {
-  readonly name: string;
-  private readonly backend: MemoryBackend;
+export class MemoryElection extends ElectionBase<MemoryElectionContext> {
+  // The store is in-process: nothing it does is a transient failure.
+  protected readonly retry: RetryPolicy = { isTransient: () => false };
 
-  constructor(backend: MemoryBackend, name: string) {
-    this.backend = backend;
-    this.name = name;
-  }
-
-  async campaign(options?: CampaignOptions): Promise<Leadership> {
-    const { id, value, signal } = resolveCampaignOptions(options);
-    const { scope, session, store } = this.backend;
-    scope.assertOpen();
-    const stop = scope.link(signal);
-    for (;;) {
-      const grant = await session.current(stop);
-      const entry = store.enqueue(this.name, grant.id, id, value);
-      if (!entry) {
-        // The store ended our session before our lease noticed: start over on a fresh one.
-        grant.lease.lose('expired');
-        continue;
-      }
-      if (!(await this.waitUntilFirst(entry, grant, stop))) continue;
-      // Our turn came; make sure it came to a key that is still ours, on a live lease.
-      if (!this.owns(entry, grant)) continue;
-      return this.startTerm(entry, grant);
-    }
-  }
-
-  async leader(): Promise<LeaderInfo | undefined> {
-    this.backend.scope.assertOpen();
-    return this.readLeader();
-  }
-
-  observe(options?: ObserveOptions): AsyncIterable<LeaderInfo | undefined> {
-    const signal = validateSignal(options?.signal);
-    const { scope, store, logger } = this.backend;
-    scope.assertOpen();
-    return observeLeader(
-      {
-        read: async () => this.readLeader(),
-        subscribe: async (changed) => store.watch(this.name, changed),
+  protected plan({ id, value }: ResolvedCampaign, stop: AbortSignal): CampaignPlan {
+    const { session, store } = this.context;
+    return {
+      attempt: async () => {
+        const grant = await session.current(stop);
+        const entry = store.enqueue(this.name, grant.id, id, value);
+        if (!entry) {
+          // The store ended our session before our lease noticed: start over on a fresh one.
+          grant.lease.lose('expired');
+          return undefined;
+        }
+        if (!(await this.waitUntilFirst(entry, grant, stop))) return undefined;
+        // Our turn came; make sure it came to a key that is still ours, on a live lease.
+        if (!this.owns(entry, grant) || !(await leaseReadyForTerm(grant.lease))) {
+          store.deleteIf(entry.key, grant.id, entry.createRevision);
+          return undefined;
+        }
+        return this.startTerm(entry, grant, stop);
       },
-      scope.link(signal),
-      logger,
-    );
+    };
   }
 
-  private readLeader(): LeaderInfo | undefined {
-    const head = this.backend.store.head(this.name);
+  protected async readLeader(): Promise<LeaderInfo | undefined> {
+    const head = this.context.store.head(this.name);
     if (!head) return undefined;
     return head.value === undefined
       ? { id: head.id, token: head.createRevision }
       : { id: head.id, value: head.value, token: head.createRevision };
   }
 
+  protected leaderSource(): LeaderSource {
+    const { store } = this.context;
+    return {
+      read: async () => this.readLeader(),
+      subscribe: async (changed) => store.watch(this.name, changed),
+    };
+  }
+
   private owns(entry: MemoryEntry, grant: LeaseGrant<string>): boolean {
-    const current = this.backend.store.get(entry.key);
+    const current = this.context.store.get(entry.key);
     return current !== undefined && current.sessionId === grant.id && grant.lease.isValid;
   }
 
   /** True when `entry` heads the queue; false when its key or lease vanished while waiting. */
   private waitUntilFirst(entry: MemoryEntry, grant: LeaseGrant<string>, stop: AbortSignal): Promise<boolean> {
-    const { store } = this.backend;
+    const { store } = this.context;
     return new Promise<boolean>((resolve, reject) => {
       let done = false;
       const finish = (outcome: boolean | Error): void => {
@@ -104,14 +91,14 @@ export class MemoryElection implements Election {
     });
   }
 
-  private startTerm(entry: MemoryEntry, grant: LeaseGrant<string>): LeadershipTerm {
-    const { store, scope, logger } = this.backend;
+  private startTerm(entry: MemoryEntry, grant: LeaseGrant<string>, stop: AbortSignal): Promise<LeadershipTerm> {
+    const { store, scope, logger, requestTimeoutMs } = this.context;
     const term = new LeadershipTerm({
       election: this.name,
       id: entry.id,
       token: entry.createRevision,
       logger,
-      requestTimeoutMs: this.backend.ttlMs,
+      requestTimeoutMs,
       validUntil: () => grant.lease.deadline,
       actions: {
         proclaim: async (value) => {
@@ -124,16 +111,10 @@ export class MemoryElection implements Election {
         },
       },
     });
-    const unlost = grant.lease.onLost((reason) => term.end(reason));
     const unwatch = store.watch(this.name, () => {
       const current = store.get(entry.key);
       if (!current || current.sessionId !== grant.id) term.end('deposed');
     });
-    term.onEnd(() => {
-      unlost();
-      unwatch();
-    });
-    scope.track(term);
-    return term;
+    return handOutTerm(term, { scope, stop, lease: grant.lease, onEnd: unwatch });
   }
 }

@@ -1,5 +1,6 @@
 import { runConformanceSuite } from '@baton/conformance';
-import { connect, MemoryBackend, memoryStore } from '@baton/core';
+import { connect } from '@baton/core';
+import { MemoryBackend, memoryStore } from '@baton/core/adapter';
 
 const storeName = `conformance-${process.pid}`;
 const store = memoryStore(storeName);
