@@ -23,22 +23,22 @@ async function renewalCounter(
 ): Promise<{ count: () => Promise<number>; close: () => Promise<void> }> {
   switch (kind) {
     case 'etcd': {
-      const { etcdHooks } = await import('../../test/conformance/hooks/etcd.js');
+      const { etcdHooks } = await import('../../packages/etcd/test/hooks.js');
       const hooks = etcdHooks([`http://${host}:${port}`], ttlMs);
       return { count: required(hooks.hooks.renewalCount), close: async () => hooks.close() };
     }
     case 'redis': {
-      const { redisHooks } = await import('../../test/conformance/hooks/redis.js');
+      const { redisHooks } = await import('../../packages/redis/test/hooks.js');
       const hooks = redisHooks(url, ttlMs);
       return { count: required(hooks.hooks.renewalCount), close: () => hooks.close() };
     }
     case 'zookeeper': {
-      const { zookeeperHooks } = await import('../../test/conformance/hooks/zookeeper.js');
+      const { zookeeperHooks } = await import('../../packages/zookeeper/test/hooks.js');
       const hooks = zookeeperHooks(`${host}:${port}`, ttlMs);
       return { count: required(hooks.hooks.renewalCount), close: () => hooks.close() };
     }
     case 'consul': {
-      const { consulHooks } = await import('../../test/conformance/hooks/consul.js');
+      const { consulHooks } = await import('../../packages/consul/test/hooks.js');
       const hooks = consulHooks(`http://${host}:${port}`, ttlMs);
       return { count: required(hooks.hooks.renewalCount), close: () => hooks.close() };
     }

@@ -1,4 +1,4 @@
-import type { Capabilities } from '@baton/core';
+import type { Capabilities } from '@baton/core/adapter';
 
 /** etcd's default minimum lease ttl: ceil(1.5 x election timeout of 1 s) = 2 s. The server may raise it. */
 export const DEFAULT_MIN_TTL_MS = 2_000;

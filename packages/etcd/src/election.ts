@@ -1,22 +1,21 @@
 import {
   backoffDelay,
-  type CampaignOptions,
-  ClosedError,
-  type Election,
-  InvalidArgumentError,
+  type CampaignPlan,
+  ElectionBase,
+  handOutTerm,
   type LeaderInfo,
-  type Leadership,
+  type LeaderSource,
   LeadershipLostError,
   LeadershipTerm,
   type LeaseGrant,
-  type ObserveOptions,
-  observeLeader,
-  resolveCampaignOptions,
+  leaseReadyForTerm,
+  type ResolvedCampaign,
+  type RetryPolicy,
   sleep,
-  toAbortError,
-} from '@baton/core';
+  Wakeup,
+} from '@baton/core/adapter';
 import type { IKeyValue } from 'etcd3';
-import type { EtcdBackend } from './backend.js';
+import type { EtcdElectionContext } from './context.js';
 import { isLeaseNotFound, isTransient } from './errors.js';
 import { candidateKey, decodeValue, electionPrefix, encodeValue } from './keys.js';
 import type { StopWatch } from './watch.js';
@@ -34,84 +33,59 @@ interface Candidate {
  * lease; the key with the lowest create revision leads, and its create revision is the
  * fencing token. A waiting candidate watches only the key just before its own.
  */
-export class EtcdElection implements Election {
-  readonly name: string;
-  private readonly backend: EtcdBackend;
+export class EtcdElection extends ElectionBase<EtcdElectionContext> {
+  protected readonly retry: RetryPolicy = { isTransient };
   private readonly keyPrefix: Buffer;
 
-  constructor(backend: EtcdBackend, name: string) {
-    this.backend = backend;
-    this.name = name;
-    this.keyPrefix = Buffer.from(electionPrefix(backend.prefix, name), 'utf8');
+  constructor(context: EtcdElectionContext, name: string) {
+    super(context, name);
+    this.keyPrefix = Buffer.from(electionPrefix(context.prefix, name), 'utf8');
   }
 
-  async campaign(options?: CampaignOptions): Promise<Leadership> {
-    const { id, value, signal } = resolveCampaignOptions(options);
-    const { scope, session, logger } = this.backend;
-    scope.assertOpen();
-    const stop = scope.link(signal);
-    let failures = 0;
-    for (;;) {
-      if (stop.aborted) throw toAbortError(stop);
-      let candidate: Candidate | undefined;
-      try {
+  protected plan({ id, value }: ResolvedCampaign, stop: AbortSignal): CampaignPlan {
+    const { session } = this.context;
+    return {
+      attempt: async () => {
         const grant = await session.current(stop);
-        const key = Buffer.from(candidateKey(this.keyPrefix.toString('utf8'), grant.id, this.backend.nextSeq()));
+        const key = Buffer.from(candidateKey(this.keyPrefix.toString('utf8'), grant.id, this.context.nextSeq()));
         const created = await this.create(key, id, value, grant, stop);
-        if (!created) continue;
-        candidate = { id, key, createRevision: created.createRevision, grant };
-        // Led already when the key was put: the create transaction read it as the owner.
-        const confirmedAt =
-          created.leads && grant.lease.isValid ? created.revision : await this.waitForTurn(candidate, stop);
-        // A lease whose grant was slow may be near its deadline: renew it before handing out a
-        // leadership that could otherwise run out before its first scheduled renewal.
-        if (confirmedAt === undefined || !(await grant.lease.ensureRemaining(grant.lease.ttlMs / 2))) {
+        if (!created) return undefined;
+        const candidate: Candidate = { id, key, createRevision: created.createRevision, grant };
+        try {
+          // Led already when the key was put: the create transaction read it as the owner.
+          const confirmedAt =
+            created.leads && grant.lease.isValid ? created.revision : await this.waitForTurn(candidate, stop);
+          if (confirmedAt === undefined || !(await leaseReadyForTerm(grant.lease))) {
+            await this.discard(candidate);
+            return undefined;
+          }
+          return await this.startTerm(candidate, confirmedAt, stop);
+        } catch (error) {
           await this.discard(candidate);
-          continue;
+          throw error;
         }
-        return await this.startTerm(candidate, confirmedAt, stop);
-      } catch (error) {
-        if (candidate) await this.discard(candidate);
-        if (stop.aborted) throw toAbortError(stop);
-        if (!isTransient(error)) throw error;
-        logger.warn({ election: this.name, err: error }, 'campaign interrupted by a store failure; retrying');
-        await sleep(backoffDelay(failures++, 100, Math.max(1_000, this.backend.ttlMs / 2)), stop).catch(() => {
-          throw toAbortError(stop);
-        });
-      }
-    }
-  }
-
-  async leader(): Promise<LeaderInfo | undefined> {
-    const { scope, store } = this.backend;
-    scope.assertOpen();
-    return store.leader(this.keyPrefix, scope.signal);
-  }
-
-  observe(options?: ObserveOptions): AsyncIterable<LeaderInfo | undefined> {
-    const signal = options?.signal;
-    if (signal !== undefined && !(signal instanceof AbortSignal)) {
-      throw new InvalidArgumentError('signal must be an AbortSignal');
-    }
-    const { scope, store, watches, logger } = this.backend;
-    scope.assertOpen();
-    const stop = scope.link(signal);
-    return observeLeader(
-      {
-        read: (readSignal) => store.leader(this.keyPrefix, readSignal),
-        // Every change under the election may change the leader or its value; re-reading on a
-        // reconnect covers what the etcd3 client could not replay.
-        subscribe: (changed, broken) =>
-          watches.open(
-            (builder) => builder.prefix(this.keyPrefix),
-            { onPut: changed, onDelete: changed, onReconnected: changed, onBroken: broken },
-            store.requestTimeoutMs,
-            stop,
-          ),
       },
-      stop,
-      logger,
-    );
+    };
+  }
+
+  protected readLeader(signal: AbortSignal): Promise<LeaderInfo | undefined> {
+    return this.context.store.leader(this.keyPrefix, signal);
+  }
+
+  protected leaderSource(): LeaderSource {
+    const { store, watches } = this.context;
+    return {
+      read: (signal) => this.readLeader(signal),
+      // Every change under the election may change the leader or its value; re-reading on a
+      // reconnect covers what the etcd3 client could not replay.
+      subscribe: (changed, broken, signal) =>
+        watches.open(
+          (builder) => builder.prefix(this.keyPrefix),
+          { onPut: changed, onDelete: changed, onReconnected: changed, onBroken: broken },
+          store.requestTimeoutMs,
+          signal,
+        ),
+    };
   }
 
   /** Puts the candidate key; undefined when the lease turned out to be gone (then try a fresh one). */
@@ -123,7 +97,7 @@ export class EtcdElection implements Election {
     stop: AbortSignal,
   ): Promise<{ createRevision: bigint; revision: bigint; leads: boolean } | undefined> {
     try {
-      const created = await this.backend.store.createCandidate(
+      const created = await this.context.store.createCandidate(
         this.keyPrefix,
         key,
         encodeValue(id, value),
@@ -140,7 +114,7 @@ export class EtcdElection implements Election {
       }
       // The put may have applied before the call failed: a key left on our live lease would
       // one day lead with nobody behind it. Keys are unique per attempt, so this delete is safe.
-      await this.backend.store.deleteIfLease(key, grant.id).catch(() => undefined);
+      await this.context.store.deleteIfLease(key, grant.id).catch(() => undefined);
       throw error;
     }
   }
@@ -151,7 +125,7 @@ export class EtcdElection implements Election {
    * still exists, unchanged, on our live lease; undefined when the key or lease is gone.
    */
   private async waitForTurn(candidate: Candidate, stop: AbortSignal): Promise<bigint | undefined> {
-    const { store } = this.backend;
+    const { store } = this.context;
     for (;;) {
       if (!candidate.grant.lease.isValid) return undefined;
       const turn = await store.turn(this.keyPrefix, candidate.key, candidate.createRevision, stop);
@@ -172,34 +146,23 @@ export class EtcdElection implements Election {
    * until the watch is current, and a release in that window would reach us late.
    */
   private async waitForDelete(key: Buffer, grant: LeaseGrant<string>, stop: AbortSignal): Promise<void> {
-    const { watches, store } = this.backend;
-    const woken = new AbortController();
-    const wake = (): void => woken.abort();
-    const unlost = grant.lease.onLost(wake);
+    const { watches, store } = this.context;
+    const wakeup = new Wakeup();
+    const unlost = grant.lease.onLost(wakeup.wake);
     let stopWatch: StopWatch | undefined;
     try {
       stopWatch = await watches.open(
         (builder) => builder.key(key).only('delete'),
-        // A broken watch (compaction) wakes us too: the caller re-reads the predecessor.
-        { onDelete: wake, onBroken: wake },
+        // A broken watch (compaction) wakes us too, and so does a watch the etcd3 client
+        // re-created after its stream broke: one that had seen no event yet resumes from the
+        // store's current revision, and a delete made meanwhile would never reach it. The
+        // caller re-reads the predecessor either way.
+        { onDelete: wakeup.wake, onBroken: wakeup.wake, onReconnected: wakeup.wake },
         store.requestTimeoutMs,
         stop,
       );
-      if (!(await store.get(key, stop)).kv) wake();
-      await new Promise<void>((resolve, reject) => {
-        const onAbort = (): void => {
-          woken.signal.removeEventListener('abort', onWake);
-          reject(toAbortError(stop));
-        };
-        const onWake = (): void => {
-          stop.removeEventListener('abort', onAbort);
-          resolve();
-        };
-        if (stop.aborted) return onAbort();
-        if (woken.signal.aborted) return onWake();
-        stop.addEventListener('abort', onAbort, { once: true });
-        woken.signal.addEventListener('abort', onWake, { once: true });
-      });
+      if (!(await store.get(key, stop)).kv) wakeup.wake();
+      await wakeup.wait(stop);
     } finally {
       unlost();
       stopWatch?.();
@@ -217,7 +180,7 @@ export class EtcdElection implements Election {
 
   /** Removes a candidate key we gave up on (guarded: never a successor's), bounded. */
   private async discard(candidate: Candidate): Promise<void> {
-    const { store, logger } = this.backend;
+    const { store, logger } = this.context;
     try {
       await store.deleteIfOwned(candidate.key, candidate.createRevision, candidate.grant.id);
     } catch (error) {
@@ -234,7 +197,7 @@ export class EtcdElection implements Election {
    * deposes it; the lease's loss expires it.
    */
   private async startTerm(candidate: Candidate, confirmedAt: bigint, stop: AbortSignal): Promise<LeadershipTerm> {
-    const { store, scope, logger, watches } = this.backend;
+    const { store, scope, logger, watches } = this.context;
     const { key, createRevision, grant, id } = candidate;
     const term = new LeadershipTerm({
       election: this.name,
@@ -308,18 +271,6 @@ export class EtcdElection implements Election {
       await term.settled();
       throw error;
     }
-    const unlost = grant.lease.onLost((reason) => term.end(reason));
-    term.onEnd(() => {
-      unlost();
-      stopWatch?.();
-    });
-    scope.track(term);
-    if (scope.closed) throw new ClosedError();
-    if (stop.aborted && !term.signal.aborted) {
-      // Elected as the caller gave up: hand the leadership back rather than leak it.
-      await term.resign();
-      throw toAbortError(stop);
-    }
-    return term;
+    return handOutTerm(term, { scope, stop, lease: grant.lease, onEnd: () => stopWatch?.() });
   }
 }

@@ -1,4 +1,4 @@
-import { AuthError, BackendUnavailableError, BatonError } from '@baton/core';
+import { AuthError, BackendUnavailableError, BatonError } from '@baton/core/adapter';
 import etcd3 from 'etcd3';
 
 /** etcd said the lease is unknown: revoked, or expired. Looks through Baton's wrapping (`cause`). */

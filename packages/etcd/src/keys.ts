@@ -1,4 +1,4 @@
-import type { LeaderInfo } from '@baton/core';
+import type { LeaderInfo } from '@baton/core/adapter';
 
 /**
  * Key layout: `${prefix}/${election}/@/${leaseIdHex}-${seq}`, one key per candidate.

@@ -1,4 +1,4 @@
-import { type LeaderInfo, raceAbort, withTimeout } from '@baton/core';
+import { type LeaderInfo, raceAbort, withTimeout } from '@baton/core/adapter';
 import etcd3, {
   type Etcd3,
   type ICompare,

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, parseHostList, redactUrl } from '@baton/core';
+import { InvalidArgumentError, parseHostList, redactUrl } from '@baton/core/adapter';
 
 export const DEFAULT_ETCD_PORT = 2379;
 export const DEFAULT_PREFIX = '/baton';

@@ -1,4 +1,4 @@
-import { BackendUnavailableError, toAbortError } from '@baton/core';
+import { BackendUnavailableError, toAbortError } from '@baton/core/adapter';
 import type { Etcd3, IKeyValue, WatchBuilder, Watcher } from 'etcd3';
 
 export interface WatchEvents {

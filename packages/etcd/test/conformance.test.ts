@@ -1,9 +1,9 @@
 import { runConformanceSuite } from '@baton/conformance';
 import { connect } from '@baton/core';
-import '@baton/etcd';
-import { resolveBackend } from '../backends/availability.js';
-import { describeBackend, type ServerHandle, startServer } from '../backends/index.js';
-import { type EtcdHooks, etcdHooks } from './hooks/etcd.js';
+import '../src/index.js';
+import { resolveBackend } from '../../../test/backends/availability.js';
+import { describeBackend, type ServerHandle, startServer } from '../../../test/backends/index.js';
+import { type EtcdHooks, etcdHooks } from './hooks.js';
 
 // etcd's minimum lease ttl with its default election timeout (1 s) is 2 s.
 const TTL_MS = 2_000;

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { type Backend, type BackendOptions, connect, monotonicNow } from '@baton/core';
+import { type Backend, type BackendOptions, connect } from '@baton/core';
+import { monotonicNow } from '@baton/core/adapter';
 import etcd3 from 'etcd3';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { describeBackend, type ServerHandle, startServer } from '../../../test/backends/index.js';
-import { etcdHooks } from '../../../test/conformance/hooks/etcd.js';
 import { EtcdBackend } from '../src/index.js';
+import { etcdHooks } from './hooks.js';
 
 const TTL_MS = 2_000;
 

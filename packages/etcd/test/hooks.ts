@@ -1,7 +1,9 @@
 import type { StoreHooks } from '@baton/conformance';
 import type { Backend } from '@baton/core';
-import { DEFAULT_PREFIX, EtcdBackend, electionPrefix } from '@baton/etcd';
 import etcd3 from 'etcd3';
+import { EtcdBackend } from '../src/backend.js';
+import { electionPrefix, prefixRangeEnd } from '../src/keys.js';
+import { DEFAULT_PREFIX } from '../src/url.js';
 
 /** The etcd3 client internals breakWatches reaches into: the one watch stream a client multiplexes. */
 interface WatchManagerInternals {
@@ -13,18 +15,6 @@ function backendOf(backend: Backend): EtcdBackend {
   return backend;
 }
 
-function rangeEnd(prefix: Buffer): Buffer {
-  const end = Buffer.from(prefix);
-  for (let i = end.length - 1; i >= 0; i--) {
-    const byte = end[i] as number;
-    if (byte < 0xff) {
-      end[i] = byte + 1;
-      return end.subarray(0, i + 1);
-    }
-  }
-  return Buffer.from([0]);
-}
-
 export interface EtcdHooks {
   readonly hooks: StoreHooks;
   close(): void;
@@ -32,8 +22,9 @@ export interface EtcdHooks {
 
 /**
  * Store hooks for etcd, acting from outside the client under test through a separate raw
- * etcd3 client on the same cluster. They know Baton's key layout:
- * `${prefix}/${election}/@/${leaseHex}-${seq}`, leader = lowest create revision.
+ * etcd3 client on the same cluster. They take Baton's key layout from the adapter's own
+ * `keys.ts`: `${prefix}/${election}/@/${leaseHex}-${seq}`, leader = lowest create revision.
+ * A third-party adapter's conformance run looks like this file and `conformance.test.ts`.
  *
  * @param hosts `http://host:port` of the cluster members.
  * @param ttlMs the ttl of the outsider's lease in overwriteLeaderKey.
@@ -47,7 +38,7 @@ export function etcdHooks(hosts: readonly string[], ttlMs: number, prefix = DEFA
     const response = await client.kv.range(
       {
         key: start,
-        range_end: rangeEnd(start),
+        range_end: prefixRangeEnd(start),
         sort_order: etcd3.SortOrder.Ascend,
         sort_target: etcd3.SortTarget.Create,
         limit: 1,

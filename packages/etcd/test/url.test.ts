@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { candidateKey, effectiveTtlMs, electionPrefix, etcdCapabilities, parseEtcdUrl } from '../src/index.js';
+import { effectiveTtlMs, etcdCapabilities, parseEtcdUrl } from '../src/index.js';
+import { candidateKey, electionPrefix } from '../src/keys.js';
 
 const invalid = expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' });
 
