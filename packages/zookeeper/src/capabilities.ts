@@ -1,4 +1,4 @@
-import type { Capabilities } from '@baton/core';
+import type { Capabilities } from '@baton/core/adapter';
 
 /**
  * ZooKeeper's defaults: minSessionTimeout = 2 x tickTime, maxSessionTimeout = 20 x tickTime,

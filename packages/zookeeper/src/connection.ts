@@ -6,8 +6,9 @@ import {
   monotonicNow,
   sleep,
   toAbortError,
-} from '@baton/core';
+} from '@baton/core/adapter';
 import { hasCode, ZkError } from './errors.js';
+import { Listeners } from './listeners.js';
 import {
   isNativeClient,
   type NativeAcl,
@@ -17,6 +18,7 @@ import {
   type WatchCallback,
   ZK,
 } from './native.js';
+import { closeQuietly, stateOf, waitConnected } from './native-lifecycle.js';
 
 /** Why a connection's session ended for good. */
 export type ConnectionEnd = 'expired' | 'closed' | 'auth-failed';
@@ -39,31 +41,6 @@ export interface NodeData {
 
 /** See `open()`: how many reply-less socket events in a row the `zookeeper` package tolerates. */
 const RESPONSE_COUNTER_LIMIT = 1_000_000;
-
-type Listener<T> = (value: T) => void;
-
-class Listeners<T> {
-  private readonly set = new Set<Listener<T>>();
-
-  add(listener: Listener<T>): () => void {
-    this.set.add(listener);
-    return () => this.set.delete(listener);
-  }
-
-  emit(value: T, logger: Logger): void {
-    for (const listener of [...this.set]) {
-      try {
-        listener(value);
-      } catch (error) {
-        logger.error({ err: error }, 'zookeeper connection listener threw');
-      }
-    }
-  }
-
-  clear(): void {
-    this.set.clear();
-  }
-}
 
 /**
  * One ZooKeeper client and its session, as Baton uses it: every request bounded by a
@@ -406,64 +383,4 @@ export class ZkConnection {
     this.endedListeners.emit(reason, this.options.logger);
     this.endedListeners.clear();
   }
-}
-
-/** The C client's state for logs (1 connecting, 2 associating, 3 connected), or 'closed'. */
-function stateOf(client: NativeClient): number | 'closed' {
-  try {
-    return client.state;
-  } catch {
-    return 'closed';
-  }
-}
-
-function closeQuietly(client: NativeClient): void {
-  try {
-    client.close();
-  } catch {
-    // Already closed.
-  }
-}
-
-/** Waits for a client's session; `init`: Baton made the client, so it starts it, and closes it on abort. */
-function waitConnected(client: NativeClient, signal: AbortSignal, init: boolean): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const cleanup = (): void => {
-      client.removeListener('connect', onConnect);
-      client.removeListener('close', onClose);
-      signal.removeEventListener('abort', onAbort);
-    };
-    const onConnect = (): void => {
-      cleanup();
-      resolve();
-    };
-    const onClose = (...args: unknown[]): void => {
-      cleanup();
-      reject(
-        args[1] === ZK.ZOO_AUTH_FAILED_STATE
-          ? new AuthError('ZooKeeper refused the credentials')
-          : new BackendUnavailableError(`the ZooKeeper client closed while connecting (${String(args[1])})`),
-      );
-    };
-    const onAbort = (): void => {
-      cleanup();
-      if (init) closeQuietly(client);
-      reject(toAbortError(signal));
-    };
-    if (signal.aborted) {
-      onAbort();
-      return;
-    }
-    client.on('connect', onConnect);
-    client.on('close', onClose);
-    signal.addEventListener('abort', onAbort, { once: true });
-    if (init) {
-      try {
-        client.init({});
-      } catch (error) {
-        cleanup();
-        reject(new BackendUnavailableError('the ZooKeeper client could not start', { cause: error }));
-      }
-    }
-  });
 }

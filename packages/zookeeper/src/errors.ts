@@ -1,4 +1,4 @@
-import { AuthError, BackendUnavailableError, BatonError, InvalidArgumentError } from '@baton/core';
+import { AuthError, BackendUnavailableError, BatonError, InvalidArgumentError } from '@baton/core/adapter';
 import { ZK } from './native.js';
 
 /** A request the ZooKeeper server (or the C client) refused, with its return code. */

@@ -1,7 +1,8 @@
-import { type BackendFactory, registerBackend } from '@baton/core';
-import { openZooKeeperBackend } from './backend.js';
+import type { BackendOptions } from '@baton/core';
+import { type BackendFactory, registerAdapter } from '@baton/core/adapter';
+import { openZooKeeperBackend, type ZooKeeperBackend } from './backend.js';
 import { zookeeperCapabilities } from './capabilities.js';
-import { parseZooKeeperUrl } from './url.js';
+import { parseZooKeeperUrl, type ZooKeeperUrl } from './url.js';
 
 export { ZooKeeperBackend } from './backend.js';
 export {
@@ -9,20 +10,33 @@ export {
   DEFAULT_MIN_SESSION_TIMEOUT_MS,
   zookeeperCapabilities,
 } from './capabilities.js';
-export type { ConnectionEnd } from './connection.js';
-export { ZooKeeperElection } from './election.js';
-export { candidatePrefix, decodeRecord, electionPath, inLineOrder, NODE_PREFIX, ROOT, sequenceOf } from './paths.js';
+export type { ZooKeeperElection } from './election.js';
 export { DEFAULT_ZOOKEEPER_PORT, parseZooKeeperUrl, type ZooKeeperUrl } from './url.js';
 
 /** Registered for `zookeeper://`; `connect('zookeeper://...')` from @baton/core finds it. */
-export const zookeeperBackendFactory: BackendFactory = {
+export const zookeeperBackendFactory: BackendFactory<ZooKeeperUrl> = {
   kind: 'zookeeper',
   schemes: ['zookeeper'],
+  parseUrl: parseZooKeeperUrl,
   capabilities: (options) => zookeeperCapabilities(options.ttlMs),
-  validateUrl(_url, raw) {
-    parseZooKeeperUrl(raw);
-  },
-  connect: (_url, raw, options, signal) => openZooKeeperBackend(parseZooKeeperUrl(raw), options, signal),
+  connect: openZooKeeperBackend,
 };
 
-registerBackend(zookeeperBackendFactory);
+/** `connect()` options, with the `client` typed: a native client of the `zookeeper` package, not yet connected. */
+export interface ZooKeeperConnectOptions extends Omit<BackendOptions, 'client'> {
+  /**
+   * A `zookeeper` package client to use for the first session instead of a new one; the
+   * backend deletes its own nodes on it but does not close it.
+   * @default a new client for the URL's hosts
+   */
+  readonly client?: object;
+}
+
+/**
+ * Connects like `connect(url)` from @baton/core, typed for ZooKeeper. Importing this
+ * package registers `zookeeper://` for `connect()`.
+ * @throws the errors of `connect()`.
+ */
+export const connectZooKeeper = registerAdapter<ZooKeeperUrl, ZooKeeperBackend, ZooKeeperConnectOptions>(
+  zookeeperBackendFactory,
+);

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, parseHostList, redactUrl } from '@baton/core';
+import { InvalidArgumentError, parseHostList, redactUrl } from '@baton/core/adapter';
 
 export const DEFAULT_ZOOKEEPER_PORT = 2181;
 

@@ -1,8 +1,8 @@
 import { runConformanceSuite } from '@baton/conformance';
 import { connect } from '@baton/core';
-import '@baton/zookeeper';
-import { describeBackend, type ServerHandle, startServer } from '../backends/index.js';
-import { type ZooKeeperHooks, zookeeperHooks } from './hooks/zookeeper.js';
+import '../src/index.js';
+import { describeBackend, type ServerHandle, startServer } from '../../../test/backends/index.js';
+import { type ZooKeeperHooks, zookeeperHooks } from './hooks.js';
 
 // The harness starts ZooKeeper with tickTime 200 ms, so sessions of 400 ms and up are allowed.
 const TTL_MS = 2_000;
@@ -21,7 +21,7 @@ describeBackend('zookeeper')('zookeeper', () => {
         url: started.url,
         ttlMs: TTL_MS,
         // ZooKeeper can expire a session from outside only by first taking it away from its
-        // connection (see hooks/zookeeper.ts): under the default policy 'abort' that
+        // connection (see hooks.ts): under the default policy 'abort' that
         // disconnect would end the leadership as 'connection-lost' before the expiry could be
         // seen. The suite's clients ride out such blips, as most ZooKeeper users configure;
         // packages/zookeeper/test covers 'abort'.

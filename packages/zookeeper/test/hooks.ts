@@ -1,8 +1,9 @@
 import { createRequire } from 'node:module';
 import type { StoreHooks } from '@baton/conformance';
 import type { Backend } from '@baton/core';
-import { electionPath, inLineOrder, ZooKeeperBackend } from '@baton/zookeeper';
-import { fourLetterWord } from '../../backends/probes.js';
+import { fourLetterWord } from '../../../test/backends/probes.js';
+import { ZooKeeperBackend } from '../src/backend.js';
+import { electionPath, inLineOrder } from '../src/paths.js';
 
 /** The slice of the `zookeeper` package's promise client the hooks use. */
 interface RawClient {

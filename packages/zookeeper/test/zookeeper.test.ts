@@ -1,11 +1,13 @@
 import { createRequire } from 'node:module';
 import { within } from '@baton/conformance';
-import { type Backend, connect, isBatonError, type Leadership, sleep } from '@baton/core';
+import { type Backend, connect, isBatonError, type Leadership } from '@baton/core';
+import { sleep } from '@baton/core/adapter';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeBackend, type ServerHandle, startServer } from '../../../test/backends/index.js';
 import { fourLetterWord } from '../../../test/backends/probes.js';
-import { type ZooKeeperHooks, zookeeperHooks } from '../../../test/conformance/hooks/zookeeper.js';
-import { electionPath, inLineOrder, ZooKeeperBackend } from '../src/index.js';
+import { ZooKeeperBackend } from '../src/index.js';
+import { electionPath, inLineOrder } from '../src/paths.js';
+import { type ZooKeeperHooks, zookeeperHooks } from './hooks.js';
 
 const TTL_MS = 2_000;
 
