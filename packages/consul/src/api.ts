@@ -1,9 +1,11 @@
 import { EventEmitter } from 'node:events';
 import { Agent as HttpAgent, type IncomingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import { AbortError, BackendUnavailableError, type Logger } from '@baton/core';
+import { BackendUnavailableError, type Logger, toAbortError } from '@baton/core/adapter';
 import Consul from 'consul';
-import { consulError, isTransportError, responseText } from './errors.js';
+import { consulError, isTransportError } from './errors.js';
+import type { KvEntry } from './kv-entry.js';
+import { consulIndex, parseBody, parseEntry, parseGoDuration } from './responses.js';
 
 type Invoke = (options: Record<string, unknown>) => Promise<unknown>;
 
@@ -30,17 +32,6 @@ export function isConsulClient(value: unknown): value is ConsulClientLike {
     typeof candidate.session.renew === 'function' &&
     typeof candidate.transaction?.create === 'function'
   );
-}
-
-/** A KV entry as Consul returns it; `Value` decoded to text. */
-export interface KvEntry {
-  readonly Key: string;
-  readonly Value: string | null;
-  readonly Flags: number;
-  readonly Session?: string;
-  readonly CreateIndex: number;
-  readonly ModifyIndex: number;
-  readonly LockIndex: number;
 }
 
 /** One KV operation of /v1/txn, in Consul's own format. */
@@ -291,7 +282,7 @@ export class ConsulApi {
       try {
         return await this.once(invoke, this.client(index, options.watch === true), options);
       } catch (error) {
-        if (options.signal?.aborted) throw abortReason(options.signal);
+        if (options.signal?.aborted) throw toAbortError(options.signal);
         if (error instanceof WatchInterrupted) throw new BackendUnavailableError(`${what}: ${error.message}`);
         if (!isTransportError(error)) throw consulError(what, error);
         lastError = error;
@@ -316,7 +307,7 @@ export class ConsulApi {
     options: CallOptions,
   ): Promise<Reply> {
     const { signal } = options;
-    if (signal?.aborted) return Promise.reject(abortReason(signal));
+    if (signal?.aborted) return Promise.reject(toAbortError(signal));
     // The client cancels a request when its ctx emits 'cancel', and with includeResponse it
     // returns [response, body], which carries X-Consul-Index.
     const ctx = Object.assign(new EventEmitter(), { includeResponse: true, canceled: false });
@@ -354,7 +345,7 @@ export class ConsulApi {
     return new Promise<Reply>((resolve, reject) => {
       const onAbort = (): void => {
         cancel();
-        reject(abortReason(signal as AbortSignal));
+        reject(toAbortError(signal as AbortSignal));
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       pending
@@ -366,62 +357,4 @@ export class ConsulApi {
         .catch(() => undefined);
     });
   }
-}
-
-function abortReason(signal: AbortSignal): Error {
-  const reason: unknown = signal.reason;
-  return reason instanceof Error ? reason : new AbortError(undefined, { cause: reason });
-}
-
-function parseBody(body: unknown): unknown {
-  if (typeof body !== 'string' && !Buffer.isBuffer(body)) return body;
-  const text = responseText(body);
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-}
-
-function consulIndex(headers: IncomingHttpHeaders): bigint {
-  const raw = headers['x-consul-index'];
-  const text = Array.isArray(raw) ? raw[0] : raw;
-  if (text === undefined || !/^\d+$/.test(text)) return 0n;
-  return BigInt(text);
-}
-
-/** Entries from kv.get have their Value decoded by the client; txn results keep base64. */
-function parseEntry(value: unknown, base64 = false): KvEntry | undefined {
-  if (typeof value !== 'object' || value === null) return undefined;
-  const raw = value as Record<string, unknown>;
-  if (typeof raw.Key !== 'string') return undefined;
-  let text: string | null = null;
-  if (typeof raw.Value === 'string') text = base64 ? Buffer.from(raw.Value, 'base64').toString('utf8') : raw.Value;
-  return {
-    Key: raw.Key,
-    Value: text,
-    Flags: typeof raw.Flags === 'number' ? raw.Flags : 0,
-    ...(typeof raw.Session === 'string' && raw.Session !== '' ? { Session: raw.Session } : {}),
-    CreateIndex: typeof raw.CreateIndex === 'number' ? raw.CreateIndex : 0,
-    ModifyIndex: typeof raw.ModifyIndex === 'number' ? raw.ModifyIndex : 0,
-    LockIndex: typeof raw.LockIndex === 'number' ? raw.LockIndex : 0,
-  };
-}
-
-const DURATION_UNITS: Record<string, number> = {
-  ns: 1e-6,
-  us: 1e-3,
-  µs: 1e-3,
-  ms: 1,
-  s: 1_000,
-  m: 60_000,
-  h: 3_600_000,
-};
-
-/** Parses Go's time.Duration text ("10s", "1m30s", "1.5s"); undefined when it is not one. */
-export function parseGoDuration(text: string): number | undefined {
-  if (text === '0') return 0;
-  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)];
-  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text) return undefined;
-  return parts.reduce((total, part) => total + Number(part[1]) * (DURATION_UNITS[part[2] ?? 's'] ?? 0), 0);
 }

@@ -1,32 +1,43 @@
 import {
-  type Backend,
+  BackendBase,
   type Capabilities,
-  ClientScope,
-  type Election,
   InvalidArgumentError,
-  type Logger,
   type ResolvedBackendOptions,
+  requestTimeoutFor,
   Session,
-  validateElectionName,
-} from '@baton/core';
+} from '@baton/core/adapter';
 import { ConsulApi, isConsulClient } from './api.js';
 import { consulCapabilities, effectiveTtlMs } from './capabilities.js';
+import type { ConsulElectionContext } from './context.js';
 import { ConsulElection } from './election.js';
 import { HeldKeys } from './held.js';
+import { consulSessionDriver } from './session-driver.js';
 import { type ConsulUrl, parseLockDelay } from './url.js';
 
 /** Options of this adapter beyond BackendOptions; each overrides the URL's query parameter. */
 export interface ConsulBackendOptions {
   /**
-   * Lock-delay of the client's session (default 15 000 ms, Consul's own, at most 60 000).
-   * After Consul invalidates a session that held the key (ttl run out, node gone), nobody
-   * may take the key for this long: it keeps a paused ex-leader's in-flight work from
-   * overlapping its successor's, and it is the floor of crash failover. Graceful resign and
-   * close() release the key first and pay nothing.
+   * Lock-delay of the client's session, at most 60 000 ms. After Consul invalidates a session
+   * that held the key (ttl run out, node gone), nobody may take the key for this long: it
+   * keeps a paused ex-leader's in-flight work from overlapping its successor's, and it is the
+   * floor of crash failover. Graceful resign and close() release the key first and pay nothing.
+   * @default 15_000 (Consul's own), or the URL's `?lockDelay=`
    */
   readonly lockDelayMs?: number;
+  /**
+   * ACL token, sent as X-Consul-Token.
+   * @default the URL's `?token=`, else none
+   */
   readonly token?: string;
+  /**
+   * Datacenter.
+   * @default the URL's `?dc=`, else the agent's own
+   */
   readonly dc?: string;
+  /**
+   * Root of Baton's keys.
+   * @default the URL's `?prefix=`, else `baton`
+   */
   readonly prefix?: string;
 }
 
@@ -37,22 +48,17 @@ const WATCH_WAIT_MS = 15_000;
  * A client of Consul: one session (ttl, no health checks, behavior "release") shared by all
  * its elections, renewed at ttl/3.
  */
-export class ConsulBackend implements Backend {
+export class ConsulBackend extends BackendBase<ConsulElection> {
   readonly kind = 'consul';
   readonly capabilities: Capabilities;
   /** The session ttl, rounded up to whole seconds. */
   readonly ttlMs: number;
   readonly lockDelayMs: number;
   readonly prefix: string;
-  readonly scope = new ClientScope();
-  readonly session: Session<string>;
-  readonly api: ConsulApi;
-  readonly held: HeldKeys;
-  readonly logger: Logger;
-  readonly requestTimeoutMs: number;
-  readonly watchWaitMs = WATCH_WAIT_MS;
+  private readonly context: ConsulElectionContext;
 
   constructor(url: ConsulUrl, options: ResolvedBackendOptions, overrides: ConsulBackendOptions = {}) {
+    super();
     if (options.client !== undefined && !isConsulClient(options.client)) {
       throw new InvalidArgumentError('options.client must be a client of the consul package (new Consul({...}))');
     }
@@ -61,10 +67,9 @@ export class ConsulBackend implements Backend {
     this.ttlMs = effectiveTtlMs(options.ttlMs);
     this.lockDelayMs = overrides.lockDelayMs === undefined ? url.lockDelayMs : parseLockDelay(overrides.lockDelayMs);
     this.prefix = overrides.prefix ?? url.prefix;
-    this.logger = options.logger;
     this.capabilities = consulCapabilities(this.ttlMs, this.lockDelayMs);
-    this.requestTimeoutMs = Math.max(2_000, Math.min(this.ttlMs, 10_000));
-    this.api = new ConsulApi({
+    const requestTimeoutMs = requestTimeoutFor(this.ttlMs, { minMs: 2_000, maxMs: 10_000 });
+    const api = new ConsulApi({
       hosts: url.hosts,
       secure: url.secure,
       logger: options.logger,
@@ -72,59 +77,38 @@ export class ConsulBackend implements Backend {
       ...(dc === undefined ? {} : { dc }),
       ...(options.client === undefined ? {} : { client: options.client }),
     });
-    const ttlSeconds = this.ttlMs / 1_000;
-    this.session = new Session<string>(
-      {
-        grant: async (_ttlMs, signal) => {
-          const id = await this.api.createSession(
-            {
-              name: 'baton',
-              ttl: `${ttlSeconds}s`,
-              lockdelay: `${this.lockDelayMs}ms`,
-              behavior: 'release',
-              // No node health checks: the ttl alone decides, so a node's flapping serf
-              // health never ends a leadership, and the client's local deadline stays exact.
-              checks: [],
-            },
-            signal,
-            this.requestTimeoutMs,
-          );
-          return { id, ttlMs: this.ttlMs };
-        },
-        renew: async (id, signal) => {
-          const renewed = await this.api.renewSession(id, signal, this.requestTimeoutMs);
-          if (!renewed.found) return { kind: 'lost', reason: 'expired' };
-          return renewed.ttlMs === undefined ? { kind: 'renewed' } : { kind: 'renewed', ttlMs: renewed.ttlMs };
-        },
-        revoke: async (id, signal) => {
-          // Keys still held when a session is given up on (connection lost, close) are deleted
-          // first: destroying a session that holds a lock puts the key under lock-delay.
-          // Read synchronously, before the leaderships on this session end and unregister.
-          const held = this.held.heldBy(id);
-          await Promise.allSettled(held.map((key) => key.release(signal)));
-          await this.api.destroySession(id, signal, this.requestTimeoutMs);
-        },
-      },
-      {
-        ttlMs: this.ttlMs,
-        onDisconnect: options.onDisconnect,
-        logger: options.logger,
-        label: 'consul',
-        requestTimeoutMs: this.requestTimeoutMs,
-      },
-    );
-    this.held = new HeldKeys({
-      api: this.api,
+    const held = new HeldKeys({
+      api,
       prefix: this.prefix,
       logger: options.logger,
       waitMs: WATCH_WAIT_MS,
-      requestTimeoutMs: this.requestTimeoutMs,
+      requestTimeoutMs,
     });
+    this.context = {
+      scope: this.scope,
+      logger: options.logger,
+      ttlMs: this.ttlMs,
+      requestTimeoutMs,
+      api,
+      held,
+      prefix: this.prefix,
+      watchWaitMs: WATCH_WAIT_MS,
+      session: new Session<string>(
+        consulSessionDriver(api, held, { ttlMs: this.ttlMs, lockDelayMs: this.lockDelayMs, requestTimeoutMs }),
+        {
+          ttlMs: this.ttlMs,
+          onDisconnect: options.onDisconnect,
+          logger: options.logger,
+          label: 'consul',
+          requestTimeoutMs,
+        },
+      ),
+    };
   }
 
   /** The id of this client's live Consul session, if it has one (for test hooks and operators). */
   get sessionId(): string | undefined {
-    return this.session.peek()?.id;
+    return this.context.session.peek()?.id;
   }
 
   /**
@@ -132,26 +116,24 @@ export class ConsulBackend implements Backend {
    * observers and waiters re-subscribe and re-read. For fault tests. Returns how many it cut.
    */
   interruptWatches(): number {
-    return this.api.interruptWatches();
+    return this.context.api.interruptWatches();
   }
 
-  election(name: string): Election {
-    validateElectionName(name);
-    this.scope.assertOpen();
-    return new ConsulElection(this, name);
+  /** Creates the client's session now (connect() does, so that a refused ttl or token fails there). */
+  async start(signal: AbortSignal): Promise<void> {
+    await this.context.session.current(signal);
   }
 
-  /** Ends every leadership ('closed') and deletes their keys, then destroys the session, so no lock-delay applies. */
-  close(): Promise<void> {
-    return this.scope.close(async () => {
-      this.held.close();
-      await this.session.close();
-      this.api.close();
-    });
+  protected createElection(name: string): ConsulElection {
+    return new ConsulElection(this.context, name);
   }
 
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.close();
+  /** The leaderships' keys were deleted as they ended; now the session goes, so no lock-delay applies. */
+  protected async finalize(): Promise<void> {
+    const { held, session, api } = this.context;
+    held.close();
+    await session.close();
+    api.close();
   }
 }
 
@@ -167,7 +149,7 @@ export async function openConsulBackend(
 ): Promise<ConsulBackend> {
   const backend = new ConsulBackend(url, options, overrides);
   try {
-    await backend.session.current(signal);
+    await backend.start(signal);
     return backend;
   } catch (error) {
     await backend.close().catch(() => undefined);

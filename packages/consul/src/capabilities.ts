@@ -1,4 +1,4 @@
-import type { Capabilities } from '@baton/core';
+import type { Capabilities } from '@baton/core/adapter';
 
 /** Consul's default `session_ttl_min`; a server configured lower accepts shorter ttls. */
 export const DEFAULT_MIN_TTL_MS = 10_000;

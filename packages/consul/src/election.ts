@@ -2,26 +2,26 @@ import {
   AuthError,
   BackendUnavailableError,
   backoffDelay,
-  type CampaignOptions,
-  type Election,
+  type CampaignPlan,
+  ElectionBase,
+  handOutTerm,
   InvalidArgumentError,
   jitter,
   type LeaderInfo,
-  type Leadership,
+  type LeaderSource,
   LeadershipLostError,
   LeadershipTerm,
   type LeaseGrant,
-  type ObserveOptions,
-  observeLeader,
+  leaseReadyForTerm,
+  type ResolvedCampaign,
+  type RetryPolicy,
   raceAbort,
-  resolveCampaignOptions,
   sleep,
   throwIfAborted,
-  validateSignal,
   withTimeout,
-} from '@baton/core';
+} from '@baton/core/adapter';
 import type { TxnOutcome } from './api.js';
-import type { ConsulBackend } from './backend.js';
+import type { ConsulElectionContext } from './context.js';
 import { encodeRecord, isHeldBy, leaderKey, leaderOf } from './keys.js';
 
 /** How long a waiter sleeps, jittered, when the key is free but still under a lock-delay. */
@@ -47,33 +47,28 @@ type AcquireOutcome =
  * index of the acquiring write: the fencing token. Waiters hold nothing; they long-poll the
  * key and try again, jittered, when it is free.
  */
-export class ConsulElection implements Election {
-  readonly name: string;
-  private readonly backend: ConsulBackend;
+export class ConsulElection extends ElectionBase<ConsulElectionContext> {
+  protected readonly retry: RetryPolicy = {
+    // The agent or its cluster is briefly unavailable (no leader, a restart): keep campaigning.
+    isTransient: (error) => error instanceof BackendUnavailableError,
+    backoff: (failures) => backoffDelay(failures, 200, 2_000),
+  };
   private readonly key: string;
 
-  constructor(backend: ConsulBackend, name: string) {
-    this.backend = backend;
-    this.name = name;
-    this.key = leaderKey(backend.prefix, name);
+  constructor(context: ConsulElectionContext, name: string) {
+    super(context, name);
+    this.key = leaderKey(context.prefix, name);
   }
 
-  async campaign(options?: CampaignOptions): Promise<Leadership> {
-    const { id, value, signal } = resolveCampaignOptions(options);
-    const { scope, session, logger } = this.backend;
-    scope.assertOpen();
-    const stop = scope.link(signal);
+  protected plan({ id, value }: ResolvedCampaign, stop: AbortSignal): CampaignPlan {
+    const { session } = this.context;
     const record = encodeRecord(id, value);
-    let failures = 0;
-    for (;;) {
-      throwIfAborted(stop);
-      try {
+    return {
+      attempt: async () => {
         const grant = await session.current(stop);
         const outcome = await this.acquire(grant, record, stop);
-        if (outcome.kind === 'acquired') {
-          const term = await this.confirm(grant, id, outcome.token, stop);
-          if (term) return term;
-        } else if (outcome.kind === 'session-invalid') {
+        if (outcome.kind === 'acquired') return this.confirm(grant, id, outcome.token, stop);
+        if (outcome.kind === 'session-invalid') {
           // The store ended our session before our lease noticed: start over on a fresh one.
           grant.lease.lose('expired');
         } else if (outcome.kind === 'lock-delay') {
@@ -81,46 +76,27 @@ export class ConsulElection implements Election {
         } else {
           await this.waitForVacancy(grant, stop);
         }
-        failures = 0;
-      } catch (error) {
-        throwIfAborted(stop);
-        if (!(error instanceof BackendUnavailableError)) throw error;
-        // The agent or its cluster is briefly unavailable (no leader, a restart): keep campaigning.
-        logger.warn({ election: this.name, err: error }, 'campaign step failed; retrying');
-        await sleep(backoffDelay(failures++, 200, 2_000), stop);
-      }
-    }
-  }
-
-  async leader(): Promise<LeaderInfo | undefined> {
-    this.backend.scope.assertOpen();
-    return withTimeout('reading the leader', this.backend.requestTimeoutMs, (signal) => this.readLeader(signal));
-  }
-
-  observe(options?: ObserveOptions): AsyncIterable<LeaderInfo | undefined> {
-    const signal = validateSignal(options?.signal);
-    const { scope, logger } = this.backend;
-    scope.assertOpen();
-    return observeLeader(
-      {
-        read: (stop) =>
-          withTimeout('reading the leader', this.backend.requestTimeoutMs, (bounded) => this.readLeader(bounded), stop),
-        subscribe: (changed, broken) => this.watchKey(changed, broken),
+        return undefined;
       },
-      scope.link(signal),
-      logger,
-    );
+    };
   }
 
   /** A consistent read: the leader answers only after confirming with a quorum that it still leads. */
-  private async readLeader(signal: AbortSignal): Promise<LeaderInfo | undefined> {
-    const { entry } = await this.backend.api.getKey(
-      this.key,
-      { consistent: true },
+  protected readLeader(signal: AbortSignal): Promise<LeaderInfo | undefined> {
+    const { api, requestTimeoutMs } = this.context;
+    return withTimeout(
+      'reading the leader',
+      requestTimeoutMs,
+      async (bounded) => leaderOf((await api.getKey(this.key, { consistent: true }, bounded, requestTimeoutMs)).entry),
       signal,
-      this.backend.requestTimeoutMs,
     );
-    return leaderOf(entry);
+  }
+
+  protected leaderSource(): LeaderSource {
+    return {
+      read: (signal) => this.readLeader(signal),
+      subscribe: (changed, broken) => this.watchKey(changed, broken),
+    };
   }
 
   /**
@@ -129,7 +105,7 @@ export class ConsulElection implements Election {
    * cannot miss a change made in between.
    */
   private async watchKey(changed: () => void, broken: (error: unknown) => void): Promise<() => void> {
-    const { api, watchWaitMs, requestTimeoutMs } = this.backend;
+    const { api, watchWaitMs, requestTimeoutMs } = this.context;
     const controller = new AbortController();
     const first = await api.getKey(this.key, {}, controller.signal, requestTimeoutMs);
     const loop = async (): Promise<void> => {
@@ -156,7 +132,7 @@ export class ConsulElection implements Election {
    * released at once, so that an aborted campaign leaves nothing behind.
    */
   private async acquire(grant: LeaseGrant<string>, record: string, stop: AbortSignal): Promise<AcquireOutcome> {
-    const { api, requestTimeoutMs } = this.backend;
+    const { api, requestTimeoutMs } = this.context;
     const pending = withTimeout('acquiring the leader key', requestTimeoutMs, (signal) =>
       api.txn(
         [{ Verb: 'lock', Key: this.key, Value: Buffer.from(record).toString('base64'), Flags: 0, Session: grant.id }],
@@ -201,7 +177,7 @@ export class ConsulElection implements Election {
     token: bigint,
     stop: AbortSignal,
   ): Promise<LeadershipTerm | undefined> {
-    const { api, requestTimeoutMs } = this.backend;
+    const { api, requestTimeoutMs } = this.context;
     const pending = withTimeout('confirming the leader key', requestTimeoutMs, (signal) =>
       api.getKey(this.key, { consistent: true }, signal, requestTimeoutMs),
     );
@@ -220,12 +196,12 @@ export class ConsulElection implements Election {
       throwIfAborted(stop);
       return undefined;
     }
-    return this.startTerm(grant, id, token);
+    return this.startTerm(grant, id, token, stop);
   }
 
   /** Long-polls the key until no session holds it, our lease is lost, or `stop` aborts. */
   private async waitForVacancy(grant: LeaseGrant<string>, stop: AbortSignal): Promise<void> {
-    const { api, watchWaitMs, requestTimeoutMs } = this.backend;
+    const { api, watchWaitMs, requestTimeoutMs } = this.context;
     const controller = new AbortController();
     const onStop = (): void => controller.abort(stop.reason);
     stop.addEventListener('abort', onStop, { once: true });
@@ -255,8 +231,8 @@ export class ConsulElection implements Election {
     }
   }
 
-  private startTerm(grant: LeaseGrant<string>, id: string, token: bigint): LeadershipTerm {
-    const { scope, logger, held, requestTimeoutMs } = this.backend;
+  private startTerm(grant: LeaseGrant<string>, id: string, token: bigint, stop: AbortSignal): Promise<LeadershipTerm> {
+    const { scope, logger, held, requestTimeoutMs } = this.context;
     const term = new LeadershipTerm({
       election: this.name,
       id,
@@ -269,7 +245,6 @@ export class ConsulElection implements Election {
         release: (signal) => this.releaseIfHeld(grant.id, token, signal),
       },
     });
-    const unlost = grant.lease.onLost((reason) => term.end(reason));
     const unheld = held.add({
       key: this.key,
       sessionId: grant.id,
@@ -278,12 +253,7 @@ export class ConsulElection implements Election {
       gone: (reason) => term.end(reason),
       release: (signal) => this.releaseIfHeld(grant.id, token, signal),
     });
-    term.onEnd(() => {
-      unlost();
-      unheld();
-    });
-    scope.track(term);
-    return term;
+    return handOutTerm(term, { scope, stop, lease: grant.lease, onEnd: unheld });
   }
 
   /**
@@ -292,7 +262,7 @@ export class ConsulElection implements Election {
    * The token goes into Flags because the write moves ModifyIndex on.
    */
   private async proclaimIfHeld(sessionId: string, token: bigint, record: string, signal: AbortSignal): Promise<void> {
-    const { api, requestTimeoutMs } = this.backend;
+    const { api, requestTimeoutMs } = this.context;
     const { entry } = await api.getKey(this.key, { consistent: true }, signal, requestTimeoutMs);
     if (!isHeldBy(entry, sessionId, token))
       throw new LeadershipLostError('deposed', 'the leader key is no longer ours');
@@ -319,7 +289,7 @@ export class ConsulElection implements Election {
    * no lock-delay behind.
    */
   private async releaseIfHeld(sessionId: string, token: bigint, signal?: AbortSignal): Promise<void> {
-    const { api, requestTimeoutMs } = this.backend;
+    const { api, requestTimeoutMs } = this.context;
     await withTimeout(
       'releasing the leader key',
       requestTimeoutMs,

@@ -1,4 +1,4 @@
-import { AuthError, BackendUnavailableError, BatonError, InvalidArgumentError } from '@baton/core';
+import { AuthError, BackendUnavailableError, BatonError, InvalidArgumentError } from '@baton/core/adapter';
 
 interface ClientError {
   readonly isResponse?: boolean;

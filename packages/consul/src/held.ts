@@ -1,6 +1,7 @@
-import { backoffDelay, type EndReason, type Lease, type Logger, sleep } from '@baton/core';
-import type { ConsulApi, KvEntry } from './api.js';
+import { backoffDelay, type EndReason, type Lease, type Logger, sleep } from '@baton/core/adapter';
+import type { ConsulApi } from './api.js';
 import { tokenOf } from './keys.js';
+import type { KvEntry } from './kv-entry.js';
 
 /** A key one of this client's leaderships holds. */
 export interface HeldKey {

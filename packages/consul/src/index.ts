@@ -1,15 +1,11 @@
-import { type BackendFactory, type BackendOptions, connectWith, registerBackend } from '@baton/core';
+import type { BackendOptions } from '@baton/core';
+import { type BackendFactory, connectWith, registerBackend } from '@baton/core/adapter';
+import type { ConsulClientLike } from './api.js';
 import { type ConsulBackend, type ConsulBackendOptions, openConsulBackend } from './backend.js';
 import { consulCapabilities } from './capabilities.js';
-import { DEFAULT_LOCK_DELAY_MS, parseConsulUrl } from './url.js';
+import { type ConsulUrl, parseConsulUrl } from './url.js';
 
-export {
-  ConsulApi,
-  type ConsulClientLike,
-  isConsulClient,
-  type KvEntry,
-  parseGoDuration,
-} from './api.js';
+export type { ConsulClientLike } from './api.js';
 export { ConsulBackend, type ConsulBackendOptions } from './backend.js';
 export {
   consulCapabilities,
@@ -18,8 +14,7 @@ export {
   MAX_TTL_MS,
   TTL_RESOLUTION_MS,
 } from './capabilities.js';
-export { ConsulElection } from './election.js';
-export { decodeRecord, leaderKey, leaderOf, tokenOf } from './keys.js';
+export type { ConsulElection } from './election.js';
 export {
   type ConsulUrl,
   DEFAULT_CONSUL_PORT,
@@ -28,44 +23,45 @@ export {
   DEFAULT_PREFIX,
   MAX_LOCK_DELAY_MS,
   parseConsulUrl,
-  parseLockDelay,
 } from './url.js';
 
 /** The factory for `consul://` and `consuls://`, with lock-delay, token, dc or prefix given in code. */
-function consulFactory(overrides: ConsulBackendOptions = {}): BackendFactory {
+function consulFactory(overrides: ConsulBackendOptions = {}): BackendFactory<ConsulUrl> {
   return {
     kind: 'consul',
     schemes: ['consul', 'consuls'],
-    capabilities: (options, raw) =>
-      consulCapabilities(
-        options.ttlMs,
-        overrides.lockDelayMs ?? (raw === undefined ? DEFAULT_LOCK_DELAY_MS : parseConsulUrl(raw).lockDelayMs),
-      ),
-    validateUrl(_url, raw) {
-      parseConsulUrl(raw);
-    },
-    connect: (_url, raw, options, signal) => openConsulBackend(parseConsulUrl(raw), options, signal, overrides),
+    parseUrl: parseConsulUrl,
+    capabilities: (options, url) => consulCapabilities(options.ttlMs, overrides.lockDelayMs ?? url.lockDelayMs),
+    connect: (url, options, signal) => openConsulBackend(url, options, signal, overrides),
   };
 }
 
 /** Registered for `consul://` and `consuls://`; `connect('consul://...')` from @baton/core finds it. */
-export const consulBackendFactory: BackendFactory = consulFactory();
+export const consulBackendFactory: BackendFactory<ConsulUrl> = consulFactory();
 
 registerBackend(consulBackendFactory);
+
+/** `connect()` options for Consul: the client typed, and the store's own options in code. */
+export interface ConsulConnectOptions extends Omit<BackendOptions, 'client'>, ConsulBackendOptions {
+  /**
+   * A client of the `consul` package to use instead of new ones; the backend will not close it.
+   * @default new clients for the URL's agents
+   */
+  readonly client?: ConsulClientLike;
+}
 
 /**
  * Connects like `connect(url)` from @baton/core, with `ConsulBackendOptions` (lock-delay,
  * token, datacenter, prefix) given in code rather than in the URL.
+ * @throws the errors of `connect()`.
  */
-export async function connectConsul(
-  url: string,
-  options?: BackendOptions & ConsulBackendOptions,
-): Promise<ConsulBackend> {
+export async function connectConsul(url: string, options?: ConsulConnectOptions): Promise<ConsulBackend> {
+  const { lockDelayMs, token, dc, prefix, ...common } = options ?? {};
   const overrides: ConsulBackendOptions = {
-    ...(options?.lockDelayMs === undefined ? {} : { lockDelayMs: options.lockDelayMs }),
-    ...(options?.token === undefined ? {} : { token: options.token }),
-    ...(options?.dc === undefined ? {} : { dc: options.dc }),
-    ...(options?.prefix === undefined ? {} : { prefix: options.prefix }),
+    ...(lockDelayMs === undefined ? {} : { lockDelayMs }),
+    ...(token === undefined ? {} : { token }),
+    ...(dc === undefined ? {} : { dc }),
+    ...(prefix === undefined ? {} : { prefix }),
   };
-  return (await connectWith(consulFactory(overrides), url, options)) as ConsulBackend;
+  return (await connectWith(consulFactory(overrides), url, common)) as ConsulBackend;
 }

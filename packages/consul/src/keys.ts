@@ -1,5 +1,5 @@
-import type { LeaderInfo } from '@baton/core';
-import type { KvEntry } from './api.js';
+import type { LeaderInfo } from '@baton/core/adapter';
+import type { KvEntry } from './kv-entry.js';
 
 /**
  * The one key of an election, held by the leader's session: `${prefix}/${election}/.lock`,

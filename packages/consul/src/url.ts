@@ -1,4 +1,4 @@
-import { InvalidArgumentError, parseHostList, redactUrl } from '@baton/core';
+import { InvalidArgumentError, parseHostList, redactUrl } from '@baton/core/adapter';
 
 export const DEFAULT_CONSUL_PORT = 8500;
 export const DEFAULT_CONSUL_TLS_PORT = 8501;

@@ -1,8 +1,8 @@
 import { runConformanceSuite } from '@baton/conformance';
 import { connect } from '@baton/core';
-import '@baton/consul';
-import { describeBackend, type ServerHandle, startCluster, startServer } from '../backends/index.js';
-import { type ConsulHooks, consulHooks } from './hooks/consul.js';
+import '../src/index.js';
+import { describeBackend, type ServerHandle, startCluster, startServer } from '../../../test/backends/index.js';
+import { type ConsulHooks, consulHooks } from './hooks.js';
 
 // The harness's agent runs with session_ttl_min = "1s" (Consul's default minimum is 10 s).
 const TTL_MS = 2_000;

@@ -1,8 +1,10 @@
-import { ConsulBackend, connectConsul, leaderKey } from '@baton/consul';
-import { connect, monotonicNow } from '@baton/core';
+import { ConsulBackend, connectConsul } from '@baton/consul';
+import { connect } from '@baton/core';
+import { monotonicNow, type Session } from '@baton/core/adapter';
 import Consul from 'consul';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeBackend, type ServerHandle, startServer } from '../../../test/backends/index.js';
+import { leaderKey } from '../src/keys.js';
 
 const TTL_MS = 2_000;
 
@@ -123,7 +125,8 @@ describeBackend('consul')('@baton/consul against a Consul agent', () => {
       const id = a.sessionId;
       const lostAt = monotonicNow();
       // What the renewal loop does when the agent stops answering, under onDisconnect 'abort'.
-      a.session.peek()?.lease.connectionLost(new Error('simulated: the agent did not answer'));
+      const { session } = (a as unknown as { context: { session: Session<string> } }).context;
+      session.peek()?.lease.connectionLost(new Error('simulated: the agent did not answer'));
       expect(await leader.ended).toBe('connection-lost');
       const successor = await waiting;
       expect(monotonicNow() - lostAt).toBeLessThan(lockDelayMs / 2);

@@ -1,6 +1,8 @@
 import type { StoreHooks } from '@baton/conformance';
-import { ConsulBackend, DEFAULT_PREFIX, leaderKey } from '@baton/consul';
 import type { Backend } from '@baton/core';
+import { ConsulBackend } from '../src/backend.js';
+import { leaderKey } from '../src/keys.js';
+import { DEFAULT_PREFIX } from '../src/url.js';
 
 function backendOf(backend: Backend): ConsulBackend {
   if (!(backend instanceof ConsulBackend)) throw new Error(`not a consul backend: ${backend.kind}`);

@@ -1,5 +1,7 @@
-import { consulCapabilities, effectiveTtlMs, parseConsulUrl, parseGoDuration, parseLockDelay } from '@baton/consul';
+import { consulCapabilities, effectiveTtlMs, parseConsulUrl } from '@baton/consul';
 import { describe, expect, it } from 'vitest';
+import { parseGoDuration } from '../src/responses.js';
+import { parseLockDelay } from '../src/url.js';
 
 const invalid = { code: 'ERR_INVALID_ARGUMENT' };
 
