@@ -1,4 +1,4 @@
-import type { Capabilities } from '@baton/core';
+import type { Capabilities } from '@baton/core/adapter';
 
 /** Below this a renewal every ttl/3 has too little room for one loopback round trip on a busy host. */
 export const MIN_TTL_MS = 100;

@@ -1,24 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import {
+  AuthError,
   backoffDelay,
-  type CampaignOptions,
-  type Election,
+  type CampaignPlan,
+  ElectionBase,
   type EndReason,
-  InvalidArgumentError,
+  handOutTerm,
   type LeaderInfo,
+  type LeaderSource,
   type Leadership,
   LeadershipLostError,
   LeadershipTerm,
   monotonicNow,
-  type ObserveOptions,
-  observeLeader,
+  type ResolvedCampaign,
+  type RetryPolicy,
   raceAbort,
-  resolveCampaignOptions,
-  sleep,
   toAbortError,
   withTimeout,
-} from '@baton/core';
-import type { RedisBackend } from './backend.js';
+} from '@baton/core/adapter';
+import type { RedisElectionContext } from './context.js';
 import { isAuthFailure } from './errors.js';
 import { type ElectionKeys, electionKeys, GONE_EVENTS, parseEvent } from './keys.js';
 import { parseOwner } from './owner.js';
@@ -33,31 +33,33 @@ type AcquireOutcome =
  * An election on Redis: one owner key with a PX ttl, taken by a Lua script that also draws
  * the fencing token. Not FIFO: whoever retries first after a release or an expiry wins.
  */
-export class RedisElection implements Election {
-  readonly name: string;
+export class RedisElection extends ElectionBase<RedisElectionContext> {
   readonly keys: ElectionKeys;
-  private readonly backend: RedisBackend;
+  protected readonly retry: RetryPolicy = {
+    // A waiter holds no key: a lost connection only delays it. It retries until the store
+    // answers again, or its signal or the client's close stops it. Refused credentials end it.
+    isTransient: (error) => !isAuthFailure(error),
+    toError: (error) =>
+      new AuthError(`redis refused the credentials: ${error instanceof Error ? error.message : String(error)}`, {
+        cause: error,
+      }),
+    backoff: (failures) => backoffDelay(failures, 100, 2_000),
+  };
 
-  constructor(backend: RedisBackend, name: string) {
-    this.backend = backend;
-    this.name = name;
-    this.keys = electionKeys(backend.prefix, name, backend.db);
+  constructor(context: RedisElectionContext, name: string) {
+    super(context, name);
+    this.keys = electionKeys(context.prefix, name, context.db);
   }
 
-  async campaign(options?: CampaignOptions): Promise<Leadership> {
-    const { id, value, signal } = resolveCampaignOptions(options);
-    const { scope, hub, logger, renewals } = this.backend;
-    scope.assertOpen();
-    const stop = scope.link(signal);
+  protected plan({ id, value }: ResolvedCampaign, stop: AbortSignal): CampaignPlan {
+    const { hub, logger } = this.context;
     // Marks this campaign's key, so that an attempt whose reply was lost can be recognised.
     const nonce = randomUUID();
     const waiter = new Waiter(hub, this.keys, logger);
     // An attempt whose reply we never saw may have taken the key.
     let uncertain = false;
-    let failures = 0;
-    try {
-      for (;;) {
-        if (stop.aborted) throw toAbortError(stop);
+    return {
+      attempt: async () => {
         const sentAt = monotonicNow();
         // Whether this client already receives the election's events: then the keyspace
         // events of the key's previous life can still arrive after our acquisition.
@@ -66,96 +68,81 @@ export class RedisElection implements Election {
         try {
           outcome = await this.acquire(id, value, nonce, stop);
           uncertain = false;
-          failures = 0;
         } catch (error) {
-          if (stop.aborted) throw toAbortError(stop);
-          uncertain = true;
-          // A waiter holds no key: a lost connection only delays it. It retries until the
-          // store answers again, or its signal or the client's close stops it.
-          logger[isAuthFailure(error) ? 'error' : 'debug'](
-            { election: this.name, err: error },
-            'acquire attempt failed; retrying',
-          );
-          await sleep(backoffDelay(failures++, 100, 2_000), stop);
-          continue;
+          if (!stop.aborted) uncertain = true;
+          throw error;
         }
-        if (outcome.acquired) {
-          // The reply is the ownership check: it says the key was ours when the script ran.
-          // A reply later than the key's own deadline, or after the caller gave up, is not
-          // a leadership: hand the key back at once.
-          if (stop.aborted || monotonicNow() >= renewals.acquisitionDeadline(sentAt)) {
-            this.releaseQuietly(outcome.token, 'token');
-            if (stop.aborted) throw toAbortError(stop);
-            continue;
-          }
-          // An acquisition that took most of a ttl leaves the key little time: renew it first
-          // rather than hand out a leadership that could run out before its first renewal.
-          let heldFrom: number | undefined = sentAt;
-          if (renewals.acquisitionDeadline(sentAt) - monotonicNow() < this.backend.ttlMs / 2) {
-            heldFrom = await this.renewAcquired(outcome.token, stop);
-          }
-          if (heldFrom === undefined || stop.aborted) {
-            this.releaseQuietly(outcome.token, 'token');
-            if (stop.aborted) throw toAbortError(stop);
-            continue;
-          }
-          return this.startTerm(id, outcome.token, heldFrom, subscribedBefore);
-        }
+        if (outcome.acquired) return this.takeOver(id, outcome.token, sentAt, subscribedBefore, stop);
         // Subscribe only once the election is seen taken (uncontended campaigns cost one
         // round trip), then try once more at once, so that a release between the attempt
         // and the subscription is not missed.
-        if (!waiter.listening && (await waiter.listen(stop))) continue;
+        if (!waiter.listening && (await waiter.listen(stop))) return undefined;
         await waiter.wait(this.pollDelay(outcome.pttl, waiter.listening), stop);
-      }
-    } catch (error) {
-      if (uncertain) this.releaseQuietly(nonce, 'nonce');
-      throw error;
-    } finally {
-      waiter.close();
-    }
-  }
-
-  async leader(): Promise<LeaderInfo | undefined> {
-    this.backend.scope.assertOpen();
-    return this.readLeader(this.backend.scope.signal);
-  }
-
-  observe(options?: ObserveOptions): AsyncIterable<LeaderInfo | undefined> {
-    const signal = options?.signal;
-    // core's validateSignal is not exported; the same check here.
-    if (signal !== undefined && !(signal instanceof AbortSignal)) {
-      throw new InvalidArgumentError('signal must be an AbortSignal');
-    }
-    const { scope, hub, logger, ttlMs } = this.backend;
-    scope.assertOpen();
-    return observeLeader(
-      {
-        read: (stop) => this.readLeader(stop),
-        subscribe: (changed, broken) =>
-          hub.listenAll([this.keys.channel, this.keys.keyspace], {
-            // A renewal's PEXPIRE changes nothing an observer sees.
-            message: (message) => {
-              if (message !== 'expire') changed();
-            },
-            broken,
-          }),
-        // An expiry publishes nothing and a message can be lost: re-read this often regardless.
-        pollEveryMs: Math.max(100, ttlMs / 3),
+        return undefined;
       },
-      scope.link(signal),
-      logger,
-    );
+      settle: (failure) => {
+        waiter.close();
+        if (failure !== undefined && uncertain) this.releaseQuietly(nonce, 'nonce');
+      },
+    };
   }
 
-  private async readLeader(stop: AbortSignal): Promise<LeaderInfo | undefined> {
-    const { client, requestTimeoutMs } = this.backend;
+  protected async readLeader(signal: AbortSignal): Promise<LeaderInfo | undefined> {
+    const { client, requestTimeoutMs } = this.context;
     const raw = await withTimeout(
       'reading the leader',
       requestTimeoutMs,
       () => client.call('GET', this.keys.owner),
-      stop,
+      signal,
     );
     return parseOwner(raw);
+  }
+
+  protected leaderSource(): LeaderSource {
+    const { hub, ttlMs } = this.context;
+    return {
+      read: (signal) => this.readLeader(signal),
+      subscribe: (changed, broken) =>
+        hub.listenAll([this.keys.channel, this.keys.keyspace], {
+          // A renewal's PEXPIRE changes nothing an observer sees.
+          message: (message) => {
+            if (message !== 'expire') changed();
+          },
+          broken,
+        }),
+      // An expiry publishes nothing and a message can be lost: re-read this often regardless.
+      pollEveryMs: Math.max(100, ttlMs / 3),
+    };
+  }
+
+  /**
+   * The key is ours, as the acquire script's reply says. A reply later than the key's own
+   * deadline, or after the caller gave up, is not a leadership: the key goes back at once. An
+   * acquisition that took most of a ttl leaves the key little time: it is renewed first rather
+   * than handed out on a leadership that could run out before its first renewal.
+   */
+  private async takeOver(
+    id: string,
+    token: string,
+    sentAt: number,
+    subscribedBefore: boolean,
+    stop: AbortSignal,
+  ): Promise<Leadership | undefined> {
+    const { renewals, ttlMs } = this.context;
+    let heldFrom: number | undefined = sentAt;
+    if (!stop.aborted && monotonicNow() < renewals.acquisitionDeadline(sentAt)) {
+      if (renewals.acquisitionDeadline(sentAt) - monotonicNow() < ttlMs / 2) {
+        heldFrom = await this.renewAcquired(token, stop);
+      }
+    } else {
+      heldFrom = undefined;
+    }
+    if (heldFrom === undefined || stop.aborted) {
+      this.releaseQuietly(token, 'token');
+      if (stop.aborted) throw toAbortError(stop);
+      return undefined;
+    }
+    return this.startTerm(id, token, heldFrom, subscribedBefore, stop);
   }
 
   private async acquire(
@@ -164,7 +151,7 @@ export class RedisElection implements Election {
     nonce: string,
     stop: AbortSignal,
   ): Promise<AcquireOutcome> {
-    const { client, requestTimeoutMs, ttlMs } = this.backend;
+    const { client, requestTimeoutMs, ttlMs } = this.context;
     const reply = await withTimeout(
       'acquire',
       requestTimeoutMs,
@@ -191,7 +178,7 @@ export class RedisElection implements Election {
    * undefined when the key is no longer ours or the store did not answer in time.
    */
   private async renewAcquired(token: string, stop: AbortSignal): Promise<number | undefined> {
-    const { client, requestTimeoutMs, ttlMs } = this.backend;
+    const { client, requestTimeoutMs, ttlMs } = this.context;
     const sentAt = monotonicNow();
     try {
       const reply = await withTimeout(
@@ -202,14 +189,14 @@ export class RedisElection implements Election {
       );
       return Array.isArray(reply) && Number(reply[0]) === 1 ? sentAt : undefined;
     } catch (error) {
-      this.backend.logger.debug({ election: this.name, err: error }, 'could not renew a new leader key');
+      this.context.logger.debug({ election: this.name, err: error }, 'could not renew a new leader key');
       return undefined;
     }
   }
 
   /** How long a waiter sleeps before its next attempt when no message wakes it. */
   private pollDelay(pttl: number, listening: boolean): number {
-    const { ttlMs } = this.backend;
+    const { ttlMs } = this.context;
     // -1: a key without expiry (a foreign writer); -2: gone since the script ran.
     let delay = pttl === -2 ? 0 : pttl < 0 ? ttlMs : Math.min(pttl, ttlMs);
     // Without a subscription a release reaches nobody: poll faster.
@@ -217,8 +204,14 @@ export class RedisElection implements Election {
     return delay + Math.random() * Math.min(100, ttlMs / 10);
   }
 
-  private startTerm(id: string, token: string, sentAt: number, subscribedBefore: boolean): LeadershipTerm {
-    const { client, scope, logger, renewals, requestTimeoutMs } = this.backend;
+  private startTerm(
+    id: string,
+    token: string,
+    sentAt: number,
+    subscribedBefore: boolean,
+    stop: AbortSignal,
+  ): Promise<LeadershipTerm> {
+    const { client, scope, logger, renewals, requestTimeoutMs } = this.context;
     const { owner, channel } = this.keys;
     const membership = renewals.reserve(this.keys, token, sentAt);
     const term = new LeadershipTerm({
@@ -238,10 +231,9 @@ export class RedisElection implements Election {
         },
       },
     });
-    scope.track(term);
     renewals.join(membership, term);
     this.watchForSuccessor(term, subscribedBefore);
-    return term;
+    return handOutTerm(term, { scope, stop });
   }
 
   /**
@@ -259,7 +251,7 @@ export class RedisElection implements Election {
    * is always checked: our own proclaim sets the key too.
    */
   private watchForSuccessor(term: LeadershipTerm, subscribedBefore: boolean): void {
-    const { hub, logger } = this.backend;
+    const { hub, logger } = this.context;
     let unlisten: (() => void) | undefined;
     let ended = false;
     let trusted = false;
@@ -269,7 +261,7 @@ export class RedisElection implements Election {
     });
     const reasonOf = (event: string): EndReason => (event === 'expired' ? 'expired' : 'deposed');
     const verify = (event: string): void => {
-      this.readLeader(this.backend.scope.signal).then(
+      this.readLeader(this.context.scope.signal).then(
         (leader) => {
           if (leader?.token !== term.token) {
             term.end(reasonOf(event), new Error(`the leader key is gone or taken (${event})`));
@@ -325,8 +317,8 @@ export class RedisElection implements Election {
 
   /** Deletes the key if `field` still says it is ours; best effort, the ttl removes it otherwise. */
   private releaseQuietly(expected: string, field: 'token' | 'nonce'): void {
-    const { client, requestTimeoutMs, logger } = this.backend;
-    this.backend.cleanup(
+    const { client, requestTimeoutMs, logger, cleanup } = this.context;
+    cleanup(
       withTimeout('release', requestTimeoutMs, (signal) =>
         raceAbort(releaseScript.run(client, [this.keys.owner], [expected, this.keys.channel, field]), signal),
       ).then(

@@ -1,4 +1,4 @@
-import { AuthError, BackendUnavailableError, BatonError } from '@baton/core';
+import { AuthError, BackendUnavailableError, BatonError } from '@baton/core/adapter';
 
 const AUTH_FAILURES = [
   /\bNOAUTH\b/,

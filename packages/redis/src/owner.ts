@@ -1,4 +1,4 @@
-import type { LeaderInfo } from '@baton/core';
+import type { LeaderInfo } from '@baton/core/adapter';
 
 /**
  * Reads an owner record as observers see it. A value Baton did not write (a foreign SET)

@@ -1,4 +1,4 @@
-import { type Logger, withTimeout } from '@baton/core';
+import { type Logger, withTimeout } from '@baton/core/adapter';
 import type { Cluster, Redis } from 'ioredis';
 
 export interface ChannelListener {

@@ -8,7 +8,7 @@ import {
   monotonicNow,
   type RenewOutcome,
   raceAbort,
-} from '@baton/core';
+} from '@baton/core/adapter';
 import type { ElectionKeys } from './keys.js';
 import { type CommandClient, renewScript } from './scripts.js';
 

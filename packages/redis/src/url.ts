@@ -1,4 +1,4 @@
-import { InvalidArgumentError, redactUrl } from '@baton/core';
+import { InvalidArgumentError, parseBackendUrl, redactUrl } from '@baton/core/adapter';
 import { DEFAULT_PREFIX } from './keys.js';
 
 /** What a `redis://` or `rediss://` URL says about where and how to connect. */
@@ -11,6 +11,8 @@ export interface RedisTarget {
   readonly tls: boolean;
   /** First segment of every key Baton writes; `?prefix=` in the URL. */
   readonly prefix: string;
+  /** The URL with its password replaced, for messages and logs. */
+  readonly redacted: string;
 }
 
 const PREFIX_CHARS = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -20,8 +22,14 @@ const KNOWN_PARAMS = new Set(['prefix']);
  * Parses `redis://[user:pass@]host[:6379][/db][?prefix=baton]`; `rediss://` turns on TLS.
  * Throws InvalidArgumentError for anything else, before any round trip.
  */
-export function parseRedisUrl(url: URL, raw: string): RedisTarget {
-  const shown = redactUrl(raw);
+export function parseRedisUrl(raw: string): RedisTarget {
+  const shown = redactUrl(String(raw));
+  if (/^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#]*@)?[^/?#]*,/i.test(String(raw))) {
+    throw new InvalidArgumentError(
+      `"${shown}" must name exactly one host; pass a Cluster client through options.client`,
+    );
+  }
+  const url = parseBackendUrl(raw);
   if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
     throw new InvalidArgumentError(`"${shown}" is not a redis:// or rediss:// URL`);
   }
@@ -54,6 +62,7 @@ export function parseRedisUrl(url: URL, raw: string): RedisTarget {
     db,
     tls: url.protocol === 'rediss:',
     prefix,
+    redacted: shown,
   };
 }
 

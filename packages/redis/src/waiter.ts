@@ -1,4 +1,4 @@
-import { type Logger, raceAbort, toAbortError } from '@baton/core';
+import { type Logger, raceAbort, toAbortError } from '@baton/core/adapter';
 import { type ElectionKeys, GONE_EVENTS, parseEvent } from './keys.js';
 import type { ChannelHub } from './pubsub.js';
 

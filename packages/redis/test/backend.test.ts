@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { within } from '@baton/conformance';
-import { type Backend, connect, sleep } from '@baton/core';
-import { electionKeys, RedisBackend } from '@baton/redis';
+import { type Backend, connect } from '@baton/core';
+import { sleep } from '@baton/core/adapter';
+import { RedisBackend } from '@baton/redis';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { describeBackend, type ServerHandle, startServer } from '../../../test/backends/index.js';
+import { electionKeys } from '../src/keys.js';
 
 const TTL_MS = 1_500;
 

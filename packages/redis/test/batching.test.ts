@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { connect, type Leadership, sleep } from '@baton/core';
+import { connect, type Leadership } from '@baton/core';
+import { sleep } from '@baton/core/adapter';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeBackend, type ServerHandle, startServer } from '../../../test/backends/index.js';

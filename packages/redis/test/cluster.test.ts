@@ -4,8 +4,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { type Backend, connect, type Leadership, sleep } from '@baton/core';
-import { hashSlot } from '@baton/redis';
+import { type Backend, connect, type Leadership } from '@baton/core';
+import { sleep } from '@baton/core/adapter';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { findProgram } from '../../../test/backends/binaries.js';
@@ -13,6 +13,7 @@ import { describeBackend } from '../../../test/backends/index.js';
 import { freePorts } from '../../../test/backends/ports.js';
 import { type ServerProcess, spawnServer } from '../../../test/backends/process.js';
 import { trackDir, untrackDir } from '../../../test/backends/reaper.js';
+import { hashSlot } from '../src/keys.js';
 
 const HOST = '127.0.0.1';
 const TTL_MS = 1_500;

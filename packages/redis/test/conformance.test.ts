@@ -1,8 +1,8 @@
 import { runConformanceSuite } from '@baton/conformance';
 import { connect } from '@baton/core';
-import '@baton/redis';
-import { describeBackend, type ServerHandle, startServer } from '../backends/index.js';
-import { type RedisHooks, redisHooks } from './hooks/redis.js';
+import '../src/index.js';
+import { describeBackend, type ServerHandle, startServer } from '../../../test/backends/index.js';
+import { type RedisHooks, redisHooks } from './hooks.js';
 
 const TTL_MS = 2_000;
 let server: ServerHandle | undefined;

@@ -1,7 +1,8 @@
 import type { StoreHooks } from '@baton/conformance';
 import type { Backend } from '@baton/core';
-import { DEFAULT_PREFIX, electionKeys, RedisBackend } from '@baton/redis';
 import { Redis } from 'ioredis';
+import { RedisBackend } from '../src/backend.js';
+import { DEFAULT_PREFIX, electionKeys } from '../src/keys.js';
 
 function backendOf(backend: Backend): RedisBackend {
   if (!(backend instanceof RedisBackend)) throw new Error(`not a redis backend: ${backend.kind}`);

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { within } from '@baton/conformance';
 import { type Backend, connect, type Leadership } from '@baton/core';
-import { electionKeys } from '@baton/redis';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { describeBackend, type ServerHandle, startServer } from '../../../test/backends/index.js';
+import { electionKeys } from '../src/keys.js';
 
 const TTL_MS = 2_000;
 

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { electionKeys, hashSlot, parseOwner, parseRedisUrl, redisCapabilities } from '../src/index.js';
+import { parseRedisUrl, redisCapabilities } from '../src/index.js';
+import { electionKeys, hashSlot } from '../src/keys.js';
+import { parseOwner } from '../src/owner.js';
 
-const parse = (raw: string) => parseRedisUrl(new URL(raw), raw);
+const parse = (raw: string) => parseRedisUrl(raw);
 
 describe('redis URL parsing', () => {
   it('reads host, port, credentials, database, TLS and prefix', () => {
@@ -13,6 +15,7 @@ describe('redis URL parsing', () => {
       db: 0,
       tls: false,
       prefix: 'baton',
+      redacted: 'redis://127.0.0.1',
     });
     expect(parse('rediss://alice:s%40cret@cache.example:6380/3?prefix=app.v1')).toEqual({
       host: 'cache.example',
@@ -22,6 +25,7 @@ describe('redis URL parsing', () => {
       db: 3,
       tls: true,
       prefix: 'app.v1',
+      redacted: 'rediss://alice:***@cache.example:6380/3?prefix=app.v1',
     });
     expect(parse('redis://:pw@[::1]:7000').host).toBe('::1');
     expect(parse('redis://:pw@[::1]:7000').password).toBe('pw');
