@@ -1,24 +1,26 @@
 // Generates the README's capability table from the adapters' own `capabilities` objects,
 // so that the docs cannot drift from the code. `--write` updates README.md in place.
 import { readFile, writeFile } from 'node:fs/promises';
-import { type Capabilities, findBackend, resolveBackendOptions } from '@baton/core';
+import type { Capabilities } from '@baton/core';
+import { findBackend, resolveBackendOptions } from '@baton/core/adapter';
 
 export const TABLE_TTL_MS = 10_000;
 const START = '<!-- capabilities:start -->';
 const END = '<!-- capabilities:end -->';
+// A URL of each scheme with every option at its default.
 const backends = [
-  { scheme: 'memory', packageName: '@baton/core' },
-  { scheme: 'etcd', packageName: '@baton/etcd' },
-  { scheme: 'zookeeper', packageName: '@baton/zookeeper' },
-  { scheme: 'consul', packageName: '@baton/consul' },
-  { scheme: 'redis', packageName: '@baton/redis' },
+  { scheme: 'memory', packageName: '@baton/core', url: 'memory://' },
+  { scheme: 'etcd', packageName: '@baton/etcd', url: 'etcd://127.0.0.1:2379' },
+  { scheme: 'zookeeper', packageName: '@baton/zookeeper', url: 'zookeeper://127.0.0.1:2181' },
+  { scheme: 'consul', packageName: '@baton/consul', url: 'consul://127.0.0.1:8500' },
+  { scheme: 'redis', packageName: '@baton/redis', url: 'redis://127.0.0.1:6379' },
 ];
 
-async function capabilitiesOf(scheme: string, packageName: string): Promise<Capabilities> {
+async function capabilitiesOf(scheme: string, packageName: string, url: string): Promise<Capabilities> {
   await import(packageName);
   const factory = findBackend(scheme);
   if (!factory) throw new Error(`${packageName} did not register ${scheme}://`);
-  return factory.capabilities(resolveBackendOptions({ ttlMs: TABLE_TTL_MS }));
+  return factory.capabilities(resolveBackendOptions({ ttlMs: TABLE_TTL_MS }), factory.parseUrl(url));
 }
 
 /** A table cell's text: a literal pipe would end the cell. */
@@ -33,8 +35,8 @@ export async function capabilityTable(): Promise<string> {
     `| backend | fencing token | token can regress | ttl (min, step) | fifo | leader read | notify | worst-case failover (ttl ${seconds(TABLE_TTL_MS)}) |`,
     '| --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
-  for (const { scheme, packageName } of backends) {
-    const c = await capabilitiesOf(scheme, packageName);
+  for (const { scheme, packageName, url } of backends) {
+    const c = await capabilitiesOf(scheme, packageName, url);
     rows.push(
       `| ${scheme} | ${cell(c.fencing.source)} | ${cell(c.fencing.regression)} | ${seconds(c.minTtlMs)}, ${seconds(c.ttlResolutionMs)} | ${c.fifo ? 'yes' : 'no'} | ${c.leaderRead} | ${c.notify} | ${cell(c.worstCaseFailover)} = ${seconds(c.worstCaseFailoverMs)} |`,
     );

@@ -1,4 +1,7 @@
-import { connect, MemoryBackend, memoryStore } from '@baton/core';
+import { connect } from '@baton/core';
+// Crashes and freezes of an in-process replica are played on the store's side: the memory
+// store forgets the replica's session a ttl later, as a real store would.
+import { MemoryBackend, memoryStore } from '@baton/core/adapter';
 import { Ledger } from './ledger.js';
 import type { WorkerConfig } from './protocol.js';
 import type { Replica } from './replica.js';

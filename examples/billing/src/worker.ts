@@ -1,4 +1,5 @@
-import { type Election, type Leadership, runAsLeader, sleep } from '@baton/core';
+import { setTimeout as delay } from 'node:timers/promises';
+import { type Election, type Leadership, runAsLeader } from '@baton/core';
 import type { Invoice, Ledger, WriteOutcome } from './ledger.js';
 import { requestCharge } from './provider.js';
 
@@ -196,7 +197,7 @@ function report(
 }
 
 function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return sleep(ms, signal).catch(() => undefined);
+  return delay(ms, undefined, { signal }).catch(() => undefined);
 }
 
 function describe(error: unknown): string {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Backend, BackendOptions, LeaderInfo, Leadership } from '@baton/core';
-import { monotonicNow } from '@baton/core';
+import { monotonicNow } from '@baton/core/adapter';
 import type { ConformanceTarget } from './target.js';
 
 /** State one suite run shares between its cases: the target, and every client to close. */

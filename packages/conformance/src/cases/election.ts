@@ -1,4 +1,4 @@
-import { monotonicNow, sleep } from '@baton/core';
+import { monotonicNow, sleep } from '@baton/core/adapter';
 import { expect } from 'vitest';
 import { LeadershipLog, settlesWithin, uniqueElection, within } from '../context.js';
 import { record } from '../measurements.js';

@@ -1,4 +1,4 @@
-import { type Backend, monotonicNow } from '@baton/core';
+import { type Backend, monotonicNow } from '@baton/core/adapter';
 import { expect } from 'vitest';
 import { uniqueElection } from '../context.js';
 import type { CaseRegistry } from '../registry.js';

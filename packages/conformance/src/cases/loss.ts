@@ -1,4 +1,4 @@
-import { type Backend, type EndReason, isBatonError, type Leadership, sleep } from '@baton/core';
+import { type Backend, type EndReason, isBatonError, type Leadership, sleep } from '@baton/core/adapter';
 import { expect } from 'vitest';
 import { LeadershipLog, type SuiteContext, settlesWithin, uniqueElection, within } from '../context.js';
 import { runChild } from '../process/spawn.js';

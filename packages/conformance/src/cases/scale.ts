@@ -1,4 +1,4 @@
-import { type Leadership, sleep } from '@baton/core';
+import { type Leadership, sleep } from '@baton/core/adapter';
 import { expect } from 'vitest';
 import { uniqueElection, within } from '../context.js';
 import type { CaseRegistry } from '../registry.js';

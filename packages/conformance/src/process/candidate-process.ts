@@ -95,10 +95,20 @@ export class CandidateProcess {
       const found = this.events.slice(after).find(match);
       if (found) return found;
       if (Date.now() > deadline || this.child.exitCode !== null) {
-        throw new Error(`candidate ${this.id}: timed out waiting for ${what}; stderr: ${this.stderr}`);
+        const recent = this.events
+          .slice(Math.max(after, this.events.length - 5))
+          .map((event) => [event.event, event.reason ?? event.error ?? event.token].filter(Boolean).join(' '));
+        throw new Error(
+          `candidate ${this.id}: timed out waiting for ${what}; its last events: ${recent.join(' | ') || 'none'}; stderr: ${this.stderr}`,
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
+  }
+
+  /** What the process wrote to stderr so far (Baton's warnings, crashes). */
+  get stderrText(): string {
+    return this.stderr;
   }
 
   isLeaderNow(): boolean {

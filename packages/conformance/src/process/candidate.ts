@@ -4,7 +4,7 @@
 // It reports on stdout, one JSON line per event, with times on the machine's monotonic
 // clock (process.hrtime), which all processes on one machine share.
 import { createInterface } from 'node:readline';
-import { connect, type DisconnectPolicy, type Leadership, LeadershipTerm } from '@baton/core';
+import { connect, type DisconnectPolicy, type Leadership } from '@baton/core';
 
 export interface CandidatePlan {
   readonly url: string;
@@ -21,9 +21,8 @@ const nowNs = (): bigint => process.hrtime.bigint();
 const say = (event: Record<string, string | number | boolean | undefined>, at = nowNs()): void =>
   void process.stdout.write(`${JSON.stringify({ ...event, id: plan.id, at: String(at) })}\n`);
 
-/** A term's deadline, moved from performance.now() onto the hrtime clock the parent compares. */
-function deadlineNs(leadership: Leadership): string | undefined {
-  if (!(leadership instanceof LeadershipTerm) || leadership.validUntil === undefined) return undefined;
+/** A leadership's deadline, moved from performance.now() onto the hrtime clock the parent compares. */
+function deadlineNs(leadership: Leadership): string {
   return String(nowNs() + BigInt(Math.round((leadership.validUntil - performance.now()) * 1e6)));
 }
 
@@ -42,10 +41,19 @@ async function write(token: bigint, stale: boolean): Promise<void> {
   }
 }
 
+// Baton's warnings go to stderr, which the suite shows when a case fails.
+const toStderr =
+  (level: string) =>
+  (fields: object, message?: string): void => {
+    const err = (fields as { err?: unknown }).err;
+    const detail = err instanceof Error ? err.message : err === undefined ? '' : String(err);
+    process.stderr.write(`${nowNs()} ${level} ${message ?? ''} ${detail}\n`);
+  };
 const backend = await connect(plan.url, {
   ttlMs: plan.ttlMs,
   connectTimeoutMs: 5_000,
   onDisconnect: plan.onDisconnect ?? 'abort',
+  logger: { debug: () => {}, info: () => {}, warn: toStderr('warn'), error: toStderr('error') },
 });
 const stop = new AbortController();
 let lastToken: bigint | undefined;
@@ -84,7 +92,7 @@ while (!stop.signal.aborted) {
   let reported = deadlineNs(leadership);
   const deadlineTicker = setInterval(() => {
     const current = deadlineNs(leadership);
-    if (current !== undefined && reported !== undefined && BigInt(current) - BigInt(reported) > 1_000_000n) {
+    if (BigInt(current) - BigInt(reported) > 1_000_000n) {
       reported = current;
       say({ event: 'deadline', token: String(leadership.token), validUntil: current });
     }
