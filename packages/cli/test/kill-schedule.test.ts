@@ -1,49 +1,33 @@
+import type { EndReason } from '@baton/core';
 import { describe, expect, it } from 'vitest';
-import { killPlan } from '../src/kill-schedule.js';
+import { type KillRule, killPlan } from '../src/kill-schedule.js';
 
-// The rule for SIGKILL after a loss (SIGTERM goes at once); times are monotonic ms.
+// The rule for SIGKILL after a loss (SIGTERM goes at once). Times are monotonic ms; every
+// loss is learned at `at`, with the leadership's local deadline `validUntil`.
+
+type Row = [string, EndReason, number, number | undefined, number, number, KillRule];
+
+const rows: Row[] = [
+  // what, reason, at, validUntil, kill-after, SIGKILL at, rule
+  ['deposed: at once, whatever the grace and the deadline', 'deposed', 1_000, 5_000, 10_000, 1_000, 'deposed'],
+  ['a store without a local deadline: at once', 'connection-lost', 1_000, undefined, 10_000, 1_000, 'no-deadline'],
+  ['a loss before the deadline: at the deadline', 'connection-lost', 1_000, 1_800, 10_000, 1_800, 'local-deadline'],
+  [
+    'a loss before the deadline, short grace: after the grace',
+    'connection-lost',
+    1_000,
+    1_800,
+    300,
+    1_300,
+    'kill-after',
+  ],
+  ['an expiry, learned at its deadline: at once', 'expired', 1_800, 1_800, 10_000, 1_800, 'local-deadline'],
+  ['an expiry learned late (a paused event loop): at once', 'expired', 2_500, 1_800, 10_000, 2_500, 'local-deadline'],
+  ['--kill-after 0: together with SIGTERM', 'connection-lost', 1_000, 9_000, 0, 1_000, 'kill-after'],
+];
 
 describe('kill schedule after a loss', () => {
-  it('deposed: at once, whatever the grace and the deadline', () => {
-    expect(killPlan({ reason: 'deposed', at: 1_000, validUntil: 5_000 }, 10_000)).toEqual({
-      at: 1_000,
-      rule: 'deposed',
-    });
-  });
-
-  it('a store without a local deadline: at once', () => {
-    expect(killPlan({ reason: 'connection-lost', at: 1_000, validUntil: undefined }, 10_000)).toEqual({
-      at: 1_000,
-      rule: 'no-deadline',
-    });
-  });
-
-  it('a loss before the deadline: the grace, cut short at the local deadline', () => {
-    expect(killPlan({ reason: 'connection-lost', at: 1_000, validUntil: 1_800 }, 10_000)).toEqual({
-      at: 1_800,
-      rule: 'local-deadline',
-    });
-    expect(killPlan({ reason: 'connection-lost', at: 1_000, validUntil: 1_800 }, 300)).toEqual({
-      at: 1_300,
-      rule: 'kill-after',
-    });
-  });
-
-  it('an expiry, learned at or after the deadline: at once', () => {
-    expect(killPlan({ reason: 'expired', at: 1_800, validUntil: 1_800 }, 10_000)).toEqual({
-      at: 1_800,
-      rule: 'local-deadline',
-    });
-    expect(killPlan({ reason: 'expired', at: 2_500, validUntil: 1_800 }, 10_000)).toEqual({
-      at: 2_500,
-      rule: 'local-deadline',
-    });
-  });
-
-  it('--kill-after 0: SIGKILL together with SIGTERM', () => {
-    expect(killPlan({ reason: 'connection-lost', at: 1_000, validUntil: 9_000 }, 0)).toEqual({
-      at: 1_000,
-      rule: 'kill-after',
-    });
+  it.each(rows)('%s', (_what, reason, at, validUntil, killAfterMs, killAt, rule) => {
+    expect(killPlan({ reason, at, validUntil }, killAfterMs)).toEqual({ at: killAt, rule });
   });
 });
