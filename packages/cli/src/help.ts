@@ -45,10 +45,10 @@ const commonOptions = `  --url URL               the store (or BATON_URL): memor
 
 /** `baton help` / `baton --help`: every command and the exit statuses. */
 export function generalHelp(): string {
-  const statuses = exitStatusTable.map(
-    (row) =>
-      `  ${row.status.padEnd(7)} ${row.commands.replaceAll('`', '').padEnd(28)} ${row.meaning.replaceAll('`', '')}`,
-  );
+  const statuses = exitStatusTable.flatMap((row) => {
+    const [first = '', ...rest] = wrap(`${plain(row.commands)}: ${plain(row.meaning)}`, 70);
+    return [`  ${row.status.padEnd(7)}${first}`, ...rest.map((line) => `         ${line}`)];
+  });
   return [
     'baton: run a program only while it leads an election, and read elections.',
     '',
@@ -61,6 +61,24 @@ export function generalHelp(): string {
     ...statuses,
     '',
   ].join('\n');
+}
+
+const plain = (markdown: string): string => markdown.replaceAll('`', '');
+
+/** Splits `text` into lines of at most `width` characters, at spaces. */
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line !== '' && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line === '' ? word : `${line} ${word}`;
+    }
+  }
+  if (line !== '') lines.push(line);
+  return lines;
 }
 
 /** `baton help COMMAND` / `baton COMMAND --help`. */

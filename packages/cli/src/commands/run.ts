@@ -144,19 +144,20 @@ class Supervisor {
       await this.release(leadership);
       return undefined;
     }
+    // The command first: every millisecond here is one the successor's command waits.
+    let child: ChildGroup;
+    try {
+      child = await ChildGroup.start(this.options.argv, this.childEnv(leadership), {
+        onSignal: (signal, why) => this.reportSignal(signal, why),
+      });
+    } catch (error) {
+      if (!(error instanceof CommandStartError)) throw error;
+      this.output.error({ code: error.code, message: error.message });
+      await this.release(leadership);
+      return error.status;
+    }
     const successor = new SuccessorWatch(this.election, leadership.token);
     try {
-      let child: ChildGroup;
-      try {
-        child = await ChildGroup.start(this.options.argv, this.childEnv(leadership), {
-          onSignal: (signal, why) => this.reportSignal(signal, why),
-        });
-      } catch (error) {
-        if (!(error instanceof CommandStartError)) throw error;
-        this.output.error({ code: error.code, message: error.message });
-        await this.release(leadership);
-        return error.status;
-      }
       this.child = child;
       this.output.status(
         'child-started',
