@@ -21,11 +21,10 @@ for (const kind of STORE_KINDS) {
 
     it('leader, observe and run --no-wait follow one leadership from vacancy to vacancy', async () => {
       const election = `cli/commands/${randomUUID().slice(0, 8)}`;
+      const observer = start(['observe', '--url', url(), '--json', election]);
       const vacant = await runBaton(['leader', '--url', url(), election]);
       expect(vacant.code, vacant.stderr).toBe(3);
       expect(vacant.stdout).toBe('no leader\n');
-
-      const observer = start(['observe', '--url', url(), '--json', election]);
       await observer.waitFor('vacant', 30_000);
 
       const log = store.file(`${election}-leader.jsonl`);
@@ -47,6 +46,10 @@ for (const kind of STORE_KINDS) {
       const elected = await leader.waitFor('elected', 30_000);
       const seen = await observer.waitFor('leader', 10_000, (e) => e.id === 'billing-1');
       expect(seen).toMatchObject({ token: elected.token, value: 'http://10.0.0.7:8080 (zone a)' });
+
+      // A replica that waits for its turn, to be stopped while it waits.
+      const waiterLog = store.file(`${election}-waiter.jsonl`);
+      const waiter = start(['run', '--url', url(), '--json', election, '--', ...tickerCommand(waiterLog)]);
 
       // Reads, and another replica's cron job (someone leads: it exits 75 at once without
       // running its command), side by side.
@@ -70,9 +73,7 @@ for (const kind of STORE_KINDS) {
       expect(skipped.stderr).toContain('billing-1 leads');
       expect(readLives(skippedLog)).toEqual([]);
 
-      // A replica waiting for its turn and stopped meanwhile exits 143 without running its command.
-      const waiterLog = store.file(`${election}-waiter.jsonl`);
-      const waiter = start(['run', '--url', url(), '--json', election, '--', ...tickerCommand(waiterLog)]);
+      // Stopped while it waits, the waiting replica exits 143 without running its command.
       await waiter.waitFor('campaigning', 30_000);
       waiter.signal('SIGTERM');
       expect((await waiter.exited).code, waiter.stderr).toBe(143);
@@ -99,26 +100,45 @@ for (const kind of STORE_KINDS) {
       for (const [i, change] of changes.entries()) if (i > 0) expect(change).not.toBe(changes[i - 1]);
     });
 
-    it('run --once: deposed from outside, its command is SIGKILLed at once and baton exits 76', async () => {
-      const election = `cli/once/${randomUUID().slice(0, 8)}`;
-      const log = store.file(`${election}.jsonl`);
-      const baton = start(
-        ['run', '--url', url(), '--ttl', String(TTL_MS), '--once', '--json', election, '--', ...tickerCommand(log)],
-        { TICKER_ON_TERM: 'ignore' },
-      );
-      await baton.waitFor('child-started', 30_000);
-      await eventually('the command to start', 10_000, async () => readLives(log)[0]);
+    it('deposed from outside: the command is SIGKILLed at once; baton runs it again when re-elected, or with --once exits 76', async () => {
+      const replica = (label: string, extra: string[]) => {
+        const election = `cli/${label}/${randomUUID().slice(0, 8)}`;
+        const log = store.file(`${election}.jsonl`);
+        const args = ['run', '--url', url(), '--ttl', String(TTL_MS), ...extra, '--json', election, '--'];
+        return { election, log, baton: start([...args, ...tickerCommand(log)], { TICKER_ON_TERM: 'ignore' }) };
+      };
+      const again = replica('again', []);
+      const once = replica('once', ['--once']);
+      for (const { baton, log } of [again, once]) {
+        await baton.waitFor('child-started', 30_000);
+        await eventually('the command to start', 10_000, async () => readLives(log)[0]);
+      }
       const { host, port } = store.server();
       const hooks = await storeHooks(kind, host, port, TTL_MS);
       try {
-        await hooks.hooks.deleteLeaderKey(election);
+        await Promise.all([again, once].map(({ election }) => hooks.hooks.deleteLeaderKey(election)));
       } finally {
         await hooks.close();
       }
-      const lost = await baton.waitFor('lost', 10_000);
-      expect(lost).toMatchObject({ reason: 'deposed', killRule: 'deposed', killInMs: 0 });
-      expect((await baton.exited).code, baton.stderr).toBe(76);
-      expect(baton.events.filter((e) => e.event === 'campaigning')).toHaveLength(1);
+      for (const { baton } of [again, once]) {
+        expect(await baton.waitFor('lost', 10_000)).toMatchObject({
+          reason: 'deposed',
+          killRule: 'deposed',
+          killInMs: 0,
+        });
+        expect(await baton.waitFor('signal', 5_000, (e) => e.signal === 'SIGKILL')).toMatchObject({ why: 'deposed' });
+      }
+
+      expect((await once.baton.exited).code, once.baton.stderr).toBe(76);
+      expect(once.baton.events.filter((e) => e.event === 'campaigning')).toHaveLength(1);
+
+      const [first, second] = await eventually('the command to run again', 30_000, async () => {
+        const lives = readLives(again.log);
+        return lives.length === 2 ? lives : undefined;
+      });
+      expect(second?.token).toBeGreaterThan(first?.token ?? 0n);
+      expect(second?.start).toBeGreaterThan(first?.last ?? 0n);
+      again.baton.signal('SIGKILL');
     });
 
     it('doctor prints the backend, the ttl in force, its capabilities and a round trip', async () => {

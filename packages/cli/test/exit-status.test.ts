@@ -9,11 +9,12 @@ import {
 import { describe, expect, it } from 'vitest';
 import { ExitStatus, exitStatusMarkdown, signalStatus, statusForError } from '../src/exit-status.js';
 
-/** A Markdown table's cells, row by row, whatever its column padding. */
+/** A Markdown table's cells, row by row, whatever its column padding (the separator row left out). */
 const cells = (table: string): string[][] =>
   table
     .trim()
     .split('\n')
+    .filter((row) => !/^\|[\s|:-]+\|$/.test(row))
     .map((row) =>
       row
         .replace(/^\||\|$/g, '')

@@ -97,7 +97,7 @@ for (const kind of STORE_KINDS) {
       await b.exited;
     });
 
-    it("blackhole of the leader's store connection: its command is gone before the other starts; healed, it campaigns again and reruns it", async () => {
+    it("blackhole of the leader's store connection: its command is gone before the other starts", async () => {
       const proxy = await FaultProxy.start(store.server().host, store.server().port);
       try {
         // The command ignores SIGTERM: only baton's SIGKILL, on its schedule, can stop it.
@@ -114,16 +114,8 @@ for (const kind of STORE_KINDS) {
         expect(overlaps([...readLives(logs.a), ...readLives(logs.b)])).toEqual([]);
         expect(second.token).toBeGreaterThan(first.token);
 
-        proxy.setMode('pass');
-        proxy.resetConnections();
         b.signal('SIGTERM');
         expect((await b.exited).code, b.stderr).toBe(0);
-        const third = await started(logs.a, 30_000, 2);
-        await expectTokens(a, third, 2);
-        expect(third.token).toBeGreaterThan(second.token);
-        expect(overlaps([...readLives(logs.a), ...readLives(logs.b)])).toEqual([]);
-        a.signal('SIGTERM');
-        await a.exited;
       } finally {
         await proxy.stop();
       }

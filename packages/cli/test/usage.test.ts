@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import type { BackendKind } from '../../../test/backends/index.js';
 import { runBaton } from './support/baton-process.js';
-import { STORE_KINDS } from './support/stores.js';
 
 // What baton does with bad arguments and with a store that does not answer: statuses,
 // messages and timing as documented. Nothing here needs a running store.
@@ -62,22 +62,31 @@ describe('baton usage errors', () => {
   });
 });
 
+// One command per store, so that every command and every adapter's connect path is covered.
+const unreachable: [BackendKind, string[]][] = [
+  ['etcd', ['leader', 'billing']],
+  ['zookeeper', ['observe', 'billing']],
+  ['consul', ['doctor']],
+  ['redis', ['run', 'billing', '--', 'true']],
+];
+
 describe('a store that does not answer', () => {
-  it.each(STORE_KINDS)('%s: every command exits 69 within --connect-timeout, saying what to check', async (kind) => {
-    const url = `${kind}://127.0.0.1:1`;
-    const [leader, doctor, run] = await Promise.all([
-      runBaton(['leader', '--url', url, '--connect-timeout', '1500', 'billing']),
-      runBaton(['doctor', '--url', url, '--connect-timeout', '1500', '--json']),
-      runBaton(['run', '--url', url, '--connect-timeout', '1500', 'billing', '--', 'true']),
+  it.each(unreachable)('%s: %j exits 69 within --connect-timeout, saying what to check', async (kind, args) => {
+    const [command, ...rest] = args as [string, ...string[]];
+    const result = await runBaton([command, '--url', `${kind}://127.0.0.1:1`, '--connect-timeout', '1500', ...rest]);
+    expect(result.code, result.stderr).toBe(69);
+    // 1.5 s of timeout, plus a process start from TypeScript sources on a busy machine.
+    expect(result.ms).toBeLessThan(12_000);
+    expect(result.stderr).toContain('baton: ERR_BACKEND_UNAVAILABLE: ');
+    expect(result.stderr).toContain('baton: check: that the store runs');
+    expect(result.stdout).toBe('');
+  });
+
+  it('with --json, the error is one JSON object', async () => {
+    const result = await runBaton(['doctor', '--url', 'redis://127.0.0.1:1', '--connect-timeout', '1500', '--json']);
+    expect(result.code).toBe(69);
+    expect(result.events).toEqual([
+      expect.objectContaining({ event: 'error', code: 'ERR_BACKEND_UNAVAILABLE', hint: expect.any(String) }),
     ]);
-    for (const result of [leader, doctor, run]) {
-      expect(result.code, result.stderr).toBe(69);
-      // 1.5 s of timeout, plus a process start from TypeScript sources on a busy machine.
-      expect(result.ms).toBeLessThan(12_000);
-    }
-    expect(leader.stderr).toContain('ERR_BACKEND_UNAVAILABLE');
-    expect(leader.stderr).toContain('baton: check: that the store runs');
-    expect(doctor.events[0]).toMatchObject({ event: 'error', code: 'ERR_BACKEND_UNAVAILABLE' });
-    expect(run.stderr).not.toContain('started');
   });
 });

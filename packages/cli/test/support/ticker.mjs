@@ -16,14 +16,6 @@ const write = (event, fields = {}) =>
     `${JSON.stringify({ event, at: String(process.hrtime.bigint()), pid: process.pid, ...fields })}\n`,
   );
 
-write('start', {
-  token: process.env.BATON_TOKEN,
-  leaderId: process.env.BATON_LEADER_ID,
-  election: process.env.BATON_ELECTION,
-  ttlMs: process.env.BATON_TTL_MS,
-});
-setInterval(() => write('tick'), 5);
-
 const onTerm = process.env.TICKER_ON_TERM ?? 'exit:0';
 process.on('SIGTERM', () => {
   write('term');
@@ -37,6 +29,15 @@ process.on('SIGTERM', () => {
     Number(process.env.TICKER_TERM_DELAY_MS ?? 0),
   );
 });
+
+// Written once the SIGTERM handler is in place: a test that sees this line may signal.
+write('start', {
+  token: process.env.BATON_TOKEN,
+  leaderId: process.env.BATON_LEADER_ID,
+  election: process.env.BATON_ELECTION,
+  ttlMs: process.env.BATON_TTL_MS,
+});
+setInterval(() => write('tick'), 5);
 
 if (process.env.TICKER_EXIT_AFTER_MS) {
   setTimeout(() => {
