@@ -4,6 +4,8 @@ import { type PeerEndpoint, peersOf } from './peers/index.js';
 export interface BackendTarget {
   readonly kind: string;
   readonly url: string;
+  /** The server's client address; undefined for the in-process store. */
+  readonly address: { readonly host: string; readonly port: number } | undefined;
   readonly notes: string[];
   /** Where each peer library that runs on this store connects. */
   peers(ttlMs: number): PeerEndpoint[];
@@ -55,6 +57,7 @@ export async function backendTarget(kind: string, ttlMs: number): Promise<Backen
     return {
       kind,
       url: `memory://bench-${process.pid}`,
+      address: undefined,
       notes: ['no peer library runs on the in-process store'],
       peers: () => [],
       renewalCount: undefined,
@@ -76,6 +79,7 @@ export async function backendTarget(kind: string, ttlMs: number): Promise<Backen
   return {
     kind,
     url,
+    address: { host: server.host, port: server.port },
     notes,
     peers: (peerTtlMs) =>
       peersOf(kind).map((peer) => ({ peer, host: server.host, port: server.port, ttlMs: peerTtlMs })),

@@ -1,9 +1,11 @@
-// npm run bench [-- --backends memory,etcd,zookeeper,consul,redis --rounds 200 --failover-rounds 10 --scale 1,100,1000,10000]
+// npm run bench [-- --backends memory,etcd,zookeeper,consul,redis --rounds 200 --failover-rounds 10 --scale 1,100,1000,10000 --measures handover,throughput,failover,scale,cli]
 // Starts the real servers through the test harness, measures Baton and the peer libraries
 // on the same server in the same run, prints a table, and writes JSON and an SVG chart
 // to bench/results/.
 import { parseArgs } from 'node:util';
+import { driverFor } from '../../test/backends/drivers.js';
 import { type BackendTarget, backendTarget } from './backends.js';
+import { batonRun, type CliHandoverResult, consulLock, measureCliHandover } from './cli-handover.js';
 import type { ContenderKit } from './contender.js';
 import { batonCandidates, type CandidateLauncher, measureFailover, peerCandidates } from './failover.js';
 import { measureHandover } from './handover.js';
@@ -13,6 +15,9 @@ import { type BackendResult, type BenchReport, type LibraryResult, machine, save
 import { measureScale } from './scale.js';
 import { measureThroughput, type ThroughputResult } from './throughput.js';
 
+const MEASURES = ['handover', 'throughput', 'failover', 'scale', 'cli'] as const;
+type Measure = (typeof MEASURES)[number];
+
 const { values } = parseArgs({
   options: {
     backends: { type: 'string', default: 'memory,etcd,zookeeper,consul,redis' },
@@ -21,13 +26,22 @@ const { values } = parseArgs({
     scale: { type: 'string', default: '1,100,1000,10000' },
     duration: { type: 'string', default: '2000' },
     ttl: { type: 'string', default: '2000' },
+    'cli-rounds': { type: 'string', default: '10' },
+    measures: { type: 'string', default: MEASURES.join(',') },
   },
 });
+const measures = new Set((values.measures ?? '').split(',').filter(Boolean));
+for (const measure of measures) {
+  if (!(MEASURES as readonly string[]).includes(measure))
+    throw new Error(`unknown measure "${measure}"; known: ${MEASURES.join(', ')}`);
+}
+const only = (measure: Measure): boolean => measures.has(measure);
 const settings = {
   handoverRounds: Number(values.rounds),
   failoverRounds: Number(values['failover-rounds']),
   throughputMs: Number(values.duration),
   ttlMs: Number(values.ttl),
+  cliRounds: Number(values['cli-rounds']),
 };
 const scaleSteps = (values.scale ?? '')
   .split(',')
@@ -46,26 +60,30 @@ async function measureLibrary(
   const notes: string[] = [];
   const result: { -readonly [K in keyof LibraryResult]: LibraryResult[K] } = { library: kit.label, notes };
   try {
-    console.error(`[bench]   ${kit.label}: handover, ${settings.handoverRounds} rounds`);
-    result.handover = await measureHandover(kit, `handover-${label}-${run}`, settings.handoverRounds);
-    if (!result.handover.observed) notes.push(`${kit.label} cannot notify observers of a new leader`);
-    console.error(`[bench]   ${kit.label}: throughput`);
-    const throughput: Record<string, ThroughputResult> = {};
-    for (const contenders of [2, 10]) {
-      throughput[String(contenders)] = await measureThroughput(
-        kit,
-        `throughput-${label}-${contenders}-${run}`,
-        contenders,
-        settings.throughputMs,
-      );
+    if (only('handover')) {
+      console.error(`[bench]   ${kit.label}: handover, ${settings.handoverRounds} rounds`);
+      result.handover = await measureHandover(kit, `handover-${label}-${run}`, settings.handoverRounds);
+      if (!result.handover.observed) notes.push(`${kit.label} cannot notify observers of a new leader`);
     }
-    result.throughput = throughput;
+    if (only('throughput')) {
+      console.error(`[bench]   ${kit.label}: throughput`);
+      const throughput: Record<string, ThroughputResult> = {};
+      for (const contenders of [2, 10]) {
+        throughput[String(contenders)] = await measureThroughput(
+          kit,
+          `throughput-${label}-${contenders}-${run}`,
+          contenders,
+          settings.throughputMs,
+        );
+      }
+      result.throughput = throughput;
+    }
   } catch (error) {
     notes.push(`${kit.label} failed: ${message(error)}`);
   } finally {
     await kit.close();
   }
-  if (candidates) {
+  if (candidates && only('failover')) {
     console.error(`[bench]   ${kit.label}: crash failover, ${settings.failoverRounds} rounds`);
     try {
       result.failover = await measureFailover(await candidates(), settings.ttlMs, settings.failoverRounds);
@@ -94,7 +112,7 @@ async function measureBackend(target: BackendTarget): Promise<BackendResult> {
     );
   }
   const scale = [];
-  for (const elections of scaleSteps) {
+  for (const elections of only('scale') ? scaleSteps : []) {
     console.error(`[bench]   baton: ${elections} elections on one client`);
     const result = await measureScale(
       () => import('@baton/core').then(({ connect }) => connect(target.url, options)),
@@ -109,7 +127,35 @@ async function measureBackend(target: BackendTarget): Promise<BackendResult> {
       break;
     }
   }
-  return { backend: target.kind, ttlMs: settings.ttlMs, libraries, scale, notes };
+  const cli = only('cli') ? await measureCli(target, notes) : [];
+  return { backend: target.kind, ttlMs: settings.ttlMs, libraries, scale, cli, notes };
+}
+
+/** A stop of the leading `baton run` to its successor's command started; beside `consul lock` on Consul. */
+async function measureCli(target: BackendTarget, notes: string[]): Promise<CliHandoverResult[]> {
+  if (!target.address) {
+    notes.push('baton run: the in-process store cannot be shared between processes; not measured on memory');
+    return [];
+  }
+  const { host, port } = target.address;
+  const launchers = [batonRun(target.url, settings.ttlMs)];
+  if (target.kind === 'consul') {
+    const found = driverFor('consul').findLocal();
+    if (found.found) launchers.push(consulLock(found.path, host, port));
+    else notes.push(`consul lock not measured: ${found.reason}`);
+  }
+  const results: CliHandoverResult[] = [];
+  for (const launcher of launchers) {
+    console.error(`[bench]   ${launcher.tool}: SIGTERM to successor's command, ${settings.cliRounds} rounds`);
+    try {
+      results.push(
+        await measureCliHandover(launcher, `bench/cli-${launcher.tool.replace(' ', '-')}-${run}`, settings.cliRounds),
+      );
+    } catch (error) {
+      notes.push(`${launcher.tool} failed: ${message(error)}`);
+    }
+  }
+  return results;
 }
 
 const report: BenchReport = { date: new Date().toISOString(), machine: machine(), settings, backends: [] };
@@ -122,5 +168,12 @@ for (const kind of (values.backends ?? '').split(',').filter(Boolean)) {
   }
 }
 console.log(table(report));
-const saved = await save(report, new URL('../results/', import.meta.url));
-console.log(`\n[bench] wrote ${saved.json.pathname} and ${saved.svg.pathname}`);
+// A run of some measures only is kept apart, and leaves the full run's chart alone.
+const subset = MEASURES.every(only) ? undefined : [...measures].join('-');
+const saved = await save(report, new URL('../results/', import.meta.url), subset);
+console.log(
+  `\n[bench] wrote ${[saved.json, saved.svg]
+    .filter(Boolean)
+    .map((file) => file?.pathname)
+    .join(' and ')}`,
+);

@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
+import type { CliHandoverResult } from './cli-handover.js';
 import type { FailoverResult } from './failover.js';
 import type { HandoverResult } from './handover.js';
 import type { ScaleResult } from './scale.js';
@@ -21,6 +22,8 @@ export interface BackendResult {
   readonly libraries: LibraryResult[];
   /** Baton only: one client holding many elections. */
   readonly scale: ScaleResult[];
+  /** `baton run` and the command-line tools that do its job, as separate processes. */
+  readonly cli?: CliHandoverResult[];
   readonly notes: string[];
 }
 
@@ -114,6 +117,22 @@ export function table(report: BenchReport): string {
       );
     }
   }
+  const cliRows = report.backends.flatMap((backend) => {
+    const baton = backend.cli?.find((result) => result.tool === 'baton run');
+    return (backend.cli ?? []).map((result) => ({ backend, result, baton: result === baton ? undefined : baton }));
+  });
+  if (cliRows.length > 0) {
+    lines.push(
+      '',
+      "| backend | command line | SIGTERM to the leader -> successor's command started: p50 / p99 / max (ms) | baton/peer, p50 |",
+      '| --- | --- | --- | --- |',
+    );
+    for (const { backend, result, baton } of cliRows) {
+      lines.push(
+        `| ${backend.backend} | ${result.tool} | ${summary(result.ms)} | ${baton ? ratio(baton.ms.p50, result.ms.p50) : ''} |`,
+      );
+    }
+  }
   const notes = report.backends.flatMap((b) =>
     [...b.notes, ...b.libraries.flatMap((l) => l.notes)].map((n) => `- ${b.backend}: ${n}`),
   );
@@ -178,13 +197,22 @@ ${second.svg}
 `;
 }
 
-export async function save(report: BenchReport, directory: URL): Promise<{ json: URL; svg: URL }> {
+/**
+ * Writes the report as JSON, and the chart. A run of some measures only (`subset` names
+ * them) goes to its own file and leaves the full run's chart alone.
+ */
+export async function save(
+  report: BenchReport,
+  directory: URL,
+  subset?: string,
+): Promise<{ json: URL; svg: URL | undefined }> {
   await mkdir(directory, { recursive: true });
   const stamp = report.date.slice(0, 10);
-  const json = new URL(`bench-${stamp}.json`, directory);
-  const svg = new URL('chart.svg', directory);
+  const json = new URL(`bench-${stamp}${subset ? `-${subset}` : ''}.json`, directory);
   const replacer = (_: string, value: unknown): unknown => (typeof value === 'bigint' ? String(value) : value);
   await writeFile(json, `${JSON.stringify(report, replacer, 2)}\n`);
+  if (subset) return { json, svg: undefined };
+  const svg = new URL('chart.svg', directory);
   await writeFile(svg, chart(report));
   return { json, svg };
 }

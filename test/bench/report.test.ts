@@ -54,6 +54,25 @@ describe('benchmark report', () => {
     expect(text).toContain('- redis: redlock cannot notify observers of a new leader');
   });
 
+  it('prints the command-line handover beside its peer, with the ratio', () => {
+    const consul = {
+      backend: 'consul',
+      ttlMs: 2000,
+      libraries: [],
+      scale: [],
+      cli: [
+        { tool: 'baton run', ms: sample(40) },
+        { tool: 'consul lock', ms: sample(20) },
+      ],
+      notes: [],
+    };
+    const text = table({ ...report, backends: [consul] });
+    expect(text).toContain("| backend | command line | SIGTERM to the leader -> successor's command started");
+    expect(text).toContain('| consul | baton run | 40.0 / 80.0 / 120.0 |  |');
+    expect(text).toContain('| consul | consul lock | 20.0 / 40.0 / 60.0 | 2.00x |');
+    expect(table(report)).not.toContain('command line');
+  });
+
   it('draws a handover bar and a failover bar for every library', () => {
     const svg = chart(report);
     expect(svg.match(/<rect x=/g)).toHaveLength(4);

@@ -1,0 +1,42 @@
+import type { StoreHooks } from '@baton/conformance';
+import type { BackendKind } from '../../../../test/backends/index.js';
+
+export const STORE_KINDS: readonly BackendKind[] = ['etcd', 'zookeeper', 'consul', 'redis'];
+
+/**
+ * The URL of a store at `host:port`. Consul's lock-delay (15 s by default) holds a key
+ * after a session is invalidated; it would only slow these tests' failovers down, so it is
+ * off, which is also the harder case for stopping a command in time.
+ */
+export function storeUrl(kind: BackendKind, host: string, port: number): string {
+  return `${kind}://${host}:${port}${kind === 'consul' ? '?lockDelay=0' : ''}`;
+}
+
+/** The conformance suite's hooks for `kind`, which act on the store from outside. */
+export async function storeHooks(
+  kind: BackendKind,
+  host: string,
+  port: number,
+  ttlMs: number,
+): Promise<{ readonly hooks: StoreHooks; close(): Promise<void> }> {
+  switch (kind) {
+    case 'etcd': {
+      const { etcdHooks } = await import('../../../../test/conformance/hooks/etcd.js');
+      const made = etcdHooks([`http://${host}:${port}`], ttlMs);
+      return { hooks: made.hooks, close: async () => made.close() };
+    }
+    case 'zookeeper': {
+      const { zookeeperHooks } = await import('../../../../test/conformance/hooks/zookeeper.js');
+      const made = zookeeperHooks(`${host}:${port}`, ttlMs);
+      return { hooks: made.hooks, close: async () => void (await made.close()) };
+    }
+    case 'consul': {
+      const { consulHooks } = await import('../../../../test/conformance/hooks/consul.js');
+      return consulHooks(`http://${host}:${port}`, ttlMs);
+    }
+    case 'redis': {
+      const { redisHooks } = await import('../../../../test/conformance/hooks/redis.js');
+      return redisHooks(`redis://${host}:${port}`, ttlMs);
+    }
+  }
+}
