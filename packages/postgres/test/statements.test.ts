@@ -229,7 +229,7 @@ describeBackend('postgres')('postgres store layer (SQL statements)', () => {
     });
 
     it('candidates joining at once: tokens are distinct and exactly one leads, the one with the lowest token', async () => {
-      for (let round = 0; round < 5; round++) {
+      for (let round = 0; round < 10; round++) {
         const election = unique('race');
         const joiners = await Promise.all(Array.from({ length: 10 }, () => connect()));
         const sessions = await Promise.all(joiners.map(() => openSession()));
@@ -619,7 +619,7 @@ describeBackend('postgres')('postgres store layer (SQL statements)', () => {
       const oldToken = await enqueue(election, old);
       const next = await openSession();
       const nextToken = await enqueue(election, next);
-      const writers = await Promise.all([connect(), connect(), connect()]);
+      const writers = await Promise.all(Array.from({ length: 5 }, () => connect()));
       let stop = false;
       const outcomes = { committed: 0, refused: 0, other: [] as string[] };
       const loops = writers.map(async (client, w) => {
@@ -628,7 +628,7 @@ describeBackend('postgres')('postgres store layer (SQL statements)', () => {
           try {
             await client.query(q.assertLeader, [election, oldToken]);
             await client.query(`INSERT INTO ${ledger} (token, note) VALUES ($1, $2)`, [oldToken, `w${w}-${i}`]);
-            await client.query('SELECT pg_sleep(random() * 0.005)');
+            await client.query('SELECT pg_sleep(random() * 0.1)');
             await client.query('COMMIT');
             outcomes.committed++;
           } catch (error) {
@@ -639,9 +639,11 @@ describeBackend('postgres')('postgres store layer (SQL statements)', () => {
           }
         }
       });
-      await sleep(300);
-      await expire(old);
       const successor = await connect();
+      await sleep(300);
+      // The lease ends while writes that checked before are still open (each sleeps up to
+      // 100 ms before committing); the successor tries at once.
+      await expire(old);
       let turn = await tryLead(election, nextToken, next, successor);
       while (turn.status !== 'leader') turn = await tryLead(election, nextToken, next, successor);
       for (let i = 0; i < 20; i++) await fencedWrite(successor, election, nextToken, `s${i}`);
