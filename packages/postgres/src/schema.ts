@@ -65,7 +65,9 @@ CREATE TABLE IF NOT EXISTS ${s}.session (
   id uuid PRIMARY KEY,
   ttl_ms integer NOT NULL CHECK (ttl_ms > 0),
   expires_at timestamptz NOT NULL,
-  created_at timestamptz NOT NULL DEFAULT clock_timestamp()
+  created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+  -- Who opened it (host, process), for an operator looking at the table.
+  label text
 );
 CREATE INDEX IF NOT EXISTS session_expires_at ON ${s}.session (expires_at);
 
@@ -211,8 +213,9 @@ BEGIN
   END IF;
 
   FOREACH v_setting IN ARRAY ARRAY['statement_timeout', 'idle_in_transaction_session_timeout'] LOOP
-    -- In milliseconds; 0 means none. A tighter limit of the application's own stays.
-    SELECT setting::bigint INTO v_current FROM pg_settings WHERE name = v_setting;
+    -- current_setting() says e.g. '0' (none), '500ms' or '1min'; an interval either way.
+    -- A tighter limit of the application's own stays.
+    v_current := ceil(extract(epoch FROM current_setting(v_setting)::interval) * 1000)::bigint;
     IF v_current = 0 OR v_current > v_left_ms THEN
       PERFORM set_config(v_setting, v_left_ms || 'ms', true);
     END IF;

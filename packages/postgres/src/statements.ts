@@ -9,7 +9,10 @@ export interface Statements {
   readonly listen: string;
   /** The installed schema version: `version` (null when the table is empty). Fails with 42P01 or 3F000 when absent. */
   readonly schemaVersion: string;
-  /** $1 session id (uuid), $2 ttl in ms. Starts a session that expires ttl after the server runs this. */
+  /**
+   * $1 session id (uuid), $2 ttl in ms, $3 label (who opened it, or null). Starts a session that
+   * expires ttl after the server runs this.
+   */
   readonly openSession: string;
   /**
    * $1 session id. The one statement per tick that renews every candidacy of the client:
@@ -57,8 +60,8 @@ export function statements(schema: string): Statements {
   return {
     listen: `LISTEN ${s}`,
     schemaVersion: `SELECT max(version) AS version FROM ${s}.schema_version`,
-    openSession: `INSERT INTO ${s}.session (id, ttl_ms, expires_at)
-VALUES ($1::uuid, $2::integer, clock_timestamp() + $2::integer * interval '1 millisecond')`,
+    openSession: `INSERT INTO ${s}.session (id, ttl_ms, expires_at, label)
+VALUES ($1::uuid, $2::integer, clock_timestamp() + $2::integer * interval '1 millisecond', $3::text)`,
     renewSession: `WITH renewed AS (
   UPDATE ${s}.session SET expires_at = clock_timestamp() + ttl_ms * interval '1 millisecond'
   WHERE id = $1::uuid AND expires_at > clock_timestamp()

@@ -94,7 +94,7 @@ describeBackend('postgres')('postgres store layer (SQL statements)', () => {
 
   const openSession = async (ttlMs = 10_000): Promise<string> => {
     const id = randomUUID();
-    await pool.query(q.openSession, [id, ttlMs]);
+    await pool.query(q.openSession, [id, ttlMs, `test ${process.pid}`]);
     return id;
   };
 
@@ -183,7 +183,7 @@ describeBackend('postgres')('postgres store layer (SQL statements)', () => {
       client.on('notification', (message) => heard.push(`${message.channel} ${message.payload?.[0]}`));
       await client.query(other.listen);
       const session = randomUUID();
-      await pool.query(other.openSession, [session, 5_000]);
+      await pool.query(other.openSession, [session, 5_000, null]);
       const { rows } = await pool.query(other.enqueue, ['e', session, 'a', null]);
       expect((await pool.query(other.tryLead, ['e', rows[0].token, session])).rows[0].status).toBe('leader');
       await expect.poll(() => heard).toEqual([`${schema} I`]);
@@ -517,6 +517,29 @@ describeBackend('postgres')('postgres store layer (SQL statements)', () => {
       // An expired session does not lead even before anyone ends it.
       await expire(b);
       expect(await sqlState(fencedWrite(client, election, bToken))).toBe(NOT_LEADER_SQLSTATE);
+    });
+
+    it("the rest of a fenced transaction runs with timeouts no longer than the lease's remainder; tighter ones stay", async () => {
+      const election = unique('timeouts');
+      const session = await openSession(5_000);
+      const token = await enqueue(election, session);
+      const client = await connect();
+      const timeouts = async () =>
+        (
+          await client.query(
+            `SELECT (extract(epoch FROM current_setting('statement_timeout')::interval) * 1000)::int AS statement,
+                    (extract(epoch FROM current_setting('idle_in_transaction_session_timeout')::interval) * 1000)::int AS idle`,
+          )
+        ).rows[0];
+      await client.query('BEGIN');
+      await client.query(`SET LOCAL statement_timeout = '250ms'`);
+      await client.query(q.assertLeader, [election, token]);
+      const inside = await timeouts();
+      expect(inside.statement).toBe(250);
+      expect(inside.idle).toBeGreaterThan(4_000);
+      expect(inside.idle).toBeLessThanOrEqual(5_000);
+      await client.query('COMMIT');
+      expect(await timeouts()).toEqual({ statement: 0, idle: 0 });
     });
 
     it("a successor's takeover of an expired leader waits for the leader's fenced transaction, which commits first", async () => {
