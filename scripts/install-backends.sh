@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Installs the servers the backend tests start on their own (test/backends): etcd, Redis and
-# ZooKeeper from Debian/Ubuntu packages, Consul built from source by build-consul.sh because
-# no distribution packages it. Safe to run again: it prints one line per thing it does, and
+# Installs the servers the backend tests start on their own (test/backends): etcd, Redis,
+# ZooKeeper and PostgreSQL from Debian/Ubuntu packages, Consul built from source by
+# build-consul.sh because no distribution packages it. The tests run PostgreSQL from
+# /usr/lib/postgresql/MAJOR/bin in temporary directories of their own, as the postgres user the
+# package creates; the cluster the package may set up and start on port 5432 is not used.
+# openssl makes the certificates of the TLS tests. Safe to run again: it prints one line per thing it does, and
 # nothing when everything is already there. Works unattended (CI, no stdin).
 set -euo pipefail
 
@@ -34,7 +37,7 @@ installed() {
   dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
 }
 
-packages=(etcd-server redis-server zookeeper default-jre-headless curl ca-certificates)
+packages=(etcd-server redis-server zookeeper default-jre-headless postgresql openssl curl ca-certificates)
 missing=()
 for package in "${packages[@]}"; do
   installed "$package" || missing+=("$package")

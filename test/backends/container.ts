@@ -50,7 +50,7 @@ export async function startContainer(driver: BackendDriver, options: StartOption
 
   return {
     kind: driver.kind,
-    url: `${driver.kind}://${host}:${hostPort}`,
+    url: spec.url ? spec.url(host, hostPort) : `${driver.kind}://${host}:${hostPort}`,
     host,
     port: hostPort,
     source: 'container',

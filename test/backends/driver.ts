@@ -7,6 +7,8 @@ export interface ContainerSpec {
   readonly containerPort: number;
   readonly command?: readonly string[];
   readonly environment?: Readonly<Record<string, string>>;
+  /** The URL clients use, where it holds more than `kind://host:port` (credentials, a database). */
+  readonly url?: (host: string, port: number) => string;
 }
 
 /** Everything the harness knows about one backend. */

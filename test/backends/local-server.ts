@@ -9,6 +9,9 @@ export interface Launch {
   readonly command: string;
   readonly args: readonly string[];
   readonly env?: NodeJS.ProcessEnv;
+  /** Run as this user and group, e.g. PostgreSQL, which refuses to run as root. */
+  readonly uid?: number;
+  readonly gid?: number;
 }
 
 /** What a backend tells the generic local server about itself. */
@@ -20,8 +23,16 @@ export interface LocalServerSpec {
   readonly port: number;
   readonly url: string;
   readonly readyTimeoutMs: number;
-  /** How long SIGTERM gets before SIGKILL. */
+  /** How long the stop signal gets before SIGKILL. */
   readonly stopGraceMs: number;
+  /** The signal for a clean, prompt shutdown; SIGTERM unless the server needs another. */
+  readonly stopSignal?: NodeJS.Signals;
+  /** The server forks a process per connection: pause(), resume() and kill() act on every one. */
+  readonly processTree?: boolean;
+  /** A URL with administrator rights, where it differs from `url` (PostgreSQL's superuser). */
+  readonly adminUrl?: string;
+  /** The CA certificate that signed the server's own, for a server started with TLS. */
+  readonly caFile?: string;
   /** Writes configuration and creates the data directory; `wipe` empties the data first. */
   prepare(dir: string, wipe: boolean): Promise<void>;
   launch(dir: string): Launch;
@@ -36,6 +47,8 @@ export interface LocalServerSpec {
   expectQuorum?(): boolean;
   /** Restarting with wipe may be impossible (an etcd member cannot rejoin with empty data). */
   readonly wipeUnsupported?: string;
+  /** Runs after every boot once ready, e.g. to create what a fresh data directory lacks. */
+  setUp?(): Promise<void>;
 }
 
 /** Makes the temporary directory a local server lives in, removed when it is stopped. */
@@ -62,6 +75,8 @@ export class LocalServer implements ServerHandle {
   readonly port: number;
   readonly dir: string;
   readonly logFile: string;
+  readonly adminUrl?: string;
+  readonly caFile?: string;
   private process: ServerProcess | undefined;
   private stopped = false;
 
@@ -75,6 +90,8 @@ export class LocalServer implements ServerHandle {
     this.port = spec.port;
     this.dir = dir;
     this.logFile = join(dir, 'server.log');
+    if (spec.adminUrl !== undefined) this.adminUrl = spec.adminUrl;
+    if (spec.caFile !== undefined) this.caFile = spec.caFile;
   }
 
   /**
@@ -107,6 +124,9 @@ export class LocalServer implements ServerHandle {
       cwd: this.dir,
       logFile: this.logFile,
       ...(launch.env ? { env: launch.env } : {}),
+      ...(launch.uid === undefined ? {} : { uid: launch.uid }),
+      ...(launch.gid === undefined ? {} : { gid: launch.gid }),
+      ...(this.spec.processTree ? { tree: true } : {}),
     });
     // stop() ran while this (re)start was under way, e.g. from an afterAll after a timeout:
     // the new process must not outlive the handle.
@@ -122,10 +142,11 @@ export class LocalServer implements ServerHandle {
         what: `${this.spec.name} on ${this.host}:${this.port} ready`,
       });
     }
+    await this.spec.setUp?.();
   }
 
   private async halt(): Promise<void> {
-    await this.process?.terminate(this.spec.stopGraceMs);
+    await this.process?.terminate(this.spec.stopGraceMs, this.spec.stopSignal);
   }
 
   private assertUsable(action: string): void {
@@ -163,13 +184,13 @@ export class LocalServer implements ServerHandle {
   async pause(): Promise<void> {
     this.assertUsable('pause');
     if (!this.process?.running) throw new Error(`${this.spec.name}: pause() while the server is not running`);
-    this.process.signal('SIGSTOP');
+    await this.process.pause();
   }
 
   async resume(): Promise<void> {
     this.assertUsable('resume');
     if (!this.process?.running) throw new Error(`${this.spec.name}: resume() while the server is not running`);
-    this.process.signal('SIGCONT');
+    await this.process.resume();
   }
 
   async kill(): Promise<void> {

@@ -14,7 +14,7 @@ export interface TcpExchangeOptions {
 export function tcpExchange(
   host: string,
   port: number,
-  payload: string,
+  payload: string | Uint8Array,
   options: TcpExchangeOptions = {},
 ): Promise<string> {
   const timeoutMs = options.timeoutMs ?? 1_000;
@@ -60,6 +60,24 @@ export async function zookeeperMode(host: string, port: number, timeoutMs = 1_00
 export async function redisPing(host: string, port: number, timeoutMs = 1_000): Promise<boolean> {
   const reply = await tcpExchange(host, port, 'PING\r\n', { timeoutMs, complete: (text) => text.includes('\r\n') });
   return reply.startsWith('+PONG');
+}
+
+/**
+ * True when PostgreSQL accepts connections: it answers a startup message with a request to
+ * authenticate ('R'), not with an error ('E') such as "the database system is starting up".
+ * Needs no credentials; the connection is closed before authenticating.
+ */
+export async function postgresAccepting(host: string, port: number, timeoutMs = 1_000): Promise<boolean> {
+  const parameters = Buffer.from('user\0postgres\0database\0postgres\0\0', 'latin1');
+  const header = Buffer.alloc(8);
+  header.writeInt32BE(header.length + parameters.length, 0);
+  // Protocol version 3.0.
+  header.writeInt32BE(3 << 16, 4);
+  const reply = await tcpExchange(host, port, Buffer.concat([header, parameters]), {
+    timeoutMs,
+    complete: (text) => text.length > 0,
+  });
+  return reply.startsWith('R');
 }
 
 /** GET or PUT with a bounded time; returns the status and the body as text. */

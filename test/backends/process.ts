@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { assertProcfs, childrenOf, signalPid, waitGone, waitStopped } from './process-tree.js';
 import { trackPid, untrackPid } from './reaper.js';
 
 export interface ExitInfo {
@@ -12,13 +13,22 @@ function describeExit(exit: ExitInfo): string {
   return exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`;
 }
 
-/** One server process started by this harness, signalled only through its own pid. */
+/**
+ * One server process started by this harness, signalled only through its own pid, or for a
+ * server that forks per connection (`tree`), through its pid and the pids of its children.
+ */
 export class ServerProcess {
   readonly pid: number;
   readonly exited: Promise<ExitInfo>;
   private exit: ExitInfo | undefined;
+  /** Children stopped by pause(), continued by resume(). */
+  private pausedChildren: number[] = [];
 
-  constructor(child: ChildProcess, pid: number) {
+  constructor(
+    child: ChildProcess,
+    pid: number,
+    private readonly tree = false,
+  ) {
     this.pid = pid;
     trackPid(pid);
     this.exited = new Promise<ExitInfo>((resolve) => {
@@ -47,23 +57,75 @@ export class ServerProcess {
     }
   }
 
-  /** SIGTERM, then SIGKILL if it has not exited after `graceMs`; resolves once it has exited. */
-  async terminate(graceMs: number): Promise<ExitInfo> {
+  /**
+   * `signal` (SIGTERM unless the server shuts down cleanly on another), then SIGKILL if it has
+   * not exited after `graceMs`; resolves once it has exited.
+   */
+  async terminate(graceMs: number, signal: NodeJS.Signals = 'SIGTERM'): Promise<ExitInfo> {
     if (!this.running) return this.exited;
-    this.signal('SIGTERM');
-    // A stopped process only acts on SIGTERM once it runs again.
+    this.signal(signal);
+    // A stopped process only acts on the signal once it runs again.
+    this.continueChildren();
     this.signal('SIGCONT');
     const cancel = new AbortController();
     const timer = sleep(graceMs, 'timeout' as const, { signal: cancel.signal }).catch(() => 'cancelled' as const);
     const first = await Promise.race([this.exited, timer]);
     cancel.abort();
-    if (first === 'timeout') this.signal('SIGKILL');
+    if (first === 'timeout') return this.killNow();
     return this.exited;
   }
 
+  /** SIGKILL, to the children too for a tree, as a crash of the whole server would. */
   async killNow(): Promise<ExitInfo> {
+    if (!this.tree || !this.running) {
+      this.signal('SIGKILL');
+      return this.exited;
+    }
+    // Stopped first, the parent cannot fork a child that the listing would miss.
+    this.signal('SIGSTOP');
+    await waitStopped([this.pid]).catch(() => undefined);
+    const children = childrenOf(this.pid);
+    for (const child of children) signalPid(child, 'SIGKILL');
     this.signal('SIGKILL');
-    return this.exited;
+    this.forgetPausedChildren();
+    const exit = await this.exited;
+    // A restart must not meet children still holding the old server's shared memory.
+    const left = await waitGone(children);
+    if (left.length > 0) throw new Error(`children ${left.join(', ')} of server ${this.pid} survived SIGKILL`);
+    return exit;
+  }
+
+  /** SIGSTOP: the server, and for a tree every child, keeps its sockets open and answers nothing. */
+  async pause(): Promise<void> {
+    if (!this.running) return;
+    this.signal('SIGSTOP');
+    if (!this.tree) return;
+    assertProcfs('pause()');
+    await waitStopped([this.pid]);
+    const children = childrenOf(this.pid);
+    for (const child of children) {
+      // Stopped children would never end if this process died now; the reaper kills them then.
+      trackPid(child);
+      this.pausedChildren.push(child);
+      signalPid(child, 'SIGSTOP');
+    }
+    await waitStopped(children);
+  }
+
+  /** SIGCONT, to the children stopped by pause() first. */
+  async resume(): Promise<void> {
+    this.continueChildren();
+    this.signal('SIGCONT');
+  }
+
+  private continueChildren(): void {
+    for (const child of this.pausedChildren) signalPid(child, 'SIGCONT');
+    this.forgetPausedChildren();
+  }
+
+  private forgetPausedChildren(): void {
+    for (const child of this.pausedChildren) untrackPid(child);
+    this.pausedChildren = [];
   }
 }
 
@@ -72,6 +134,11 @@ export interface SpawnOptions {
   /** stdout and stderr are appended here, so the history of every restart stays in one file. */
   readonly logFile: string;
   readonly env?: NodeJS.ProcessEnv;
+  /** Run as this user and group (a server that refuses to run as root, started by root). */
+  readonly uid?: number;
+  readonly gid?: number;
+  /** The server forks a process per connection: pause and kill act on its children too. */
+  readonly tree?: boolean;
 }
 
 export async function spawnServer(
@@ -87,13 +154,15 @@ export async function spawnServer(
       env: options.env ?? process.env,
       stdio: ['ignore', log, log],
       detached: false,
+      ...(options.uid === undefined ? {} : { uid: options.uid }),
+      ...(options.gid === undefined ? {} : { gid: options.gid }),
     });
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', resolve);
       child.once('error', (error) => reject(new Error(`cannot start ${command}: ${error.message}`)));
     });
     if (child.pid === undefined) throw new Error(`cannot start ${command}: no pid`);
-    return new ServerProcess(child, child.pid);
+    return new ServerProcess(child, child.pid, options.tree);
   } finally {
     // The child holds its own copy of the descriptor.
     closeSync(log);

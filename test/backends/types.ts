@@ -1,13 +1,20 @@
-export type BackendKind = 'etcd' | 'zookeeper' | 'consul' | 'redis';
+export type BackendKind = 'etcd' | 'zookeeper' | 'consul' | 'redis' | 'postgres';
 
-export type ClusterKind = Exclude<BackendKind, 'redis'>;
+export type ClusterKind = Exclude<BackendKind, 'redis' | 'postgres'>;
 
-export const BACKEND_KINDS: readonly BackendKind[] = ['etcd', 'zookeeper', 'consul', 'redis'];
+export const BACKEND_KINDS: readonly BackendKind[] = ['etcd', 'zookeeper', 'consul', 'redis', 'postgres'];
 
 export interface ServerHandle {
   readonly kind: BackendKind;
-  /** `kind://host:port`, or for an external server the URL exactly as configured. */
+  /**
+   * `kind://host:port` (PostgreSQL: `postgres://user:password@host:port/database`), or for an
+   * external server the URL exactly as configured.
+   */
   readonly url: string;
+  /** PostgreSQL: the same database as the superuser, for tests that act on the store from outside. */
+  readonly adminUrl?: string;
+  /** The CA certificate (PEM file) that signed the server's certificate, when started with TLS. */
+  readonly caFile?: string;
   readonly host: string;
   /** The client port. */
   readonly port: number;
@@ -18,11 +25,14 @@ export interface ServerHandle {
   stop(): Promise<void>;
   /** Stops the server, then starts it again on the same port, with the same data unless `wipe`, and waits until ready. */
   restart(options?: { wipe?: boolean }): Promise<void>;
-  /** SIGSTOP: the server keeps its sockets open but answers nothing. Local servers only. */
+  /**
+   * SIGSTOP: the server keeps its sockets open but answers nothing. For PostgreSQL that is the
+   * postmaster and every backend, so open connections hang as well as new ones. Local servers only.
+   */
   pause(): Promise<void>;
   /** SIGCONT. Local servers only. */
   resume(): Promise<void>;
-  /** SIGKILL, leaving the data as a crash would; restart() brings it back. */
+  /** SIGKILL (PostgreSQL: the postmaster and its children), leaving the data as a crash would; restart() brings it back. */
   kill(): Promise<void>;
 }
 
@@ -33,6 +43,18 @@ export interface StartOptions {
   zkTickTimeMs?: number;
   /** Consul only: session_ttl_min. Defaults to "1s" so tests can use short session TTLs. */
   consulSessionTtlMin?: string;
+  /**
+   * PostgreSQL only: TLS with a certificate for 127.0.0.1 and localhost, signed by a CA made
+   * for this server (`caFile`). Plain connections are still accepted.
+   */
+  postgresTls?: boolean;
+  /**
+   * PostgreSQL only: the configuration initdb writes, without the harness's tuning (fsync off,
+   * 300 connections); only the port, address and socket directory are set.
+   */
+  postgresStock?: boolean;
+  /** PostgreSQL only: more postgresql.conf settings, applied last, e.g. `{ track_commit_timestamp: 'on' }`. */
+  postgresSettings?: Readonly<Record<string, string | number | boolean>>;
 }
 
 export interface ClusterHandle {
