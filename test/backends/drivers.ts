@@ -1,6 +1,7 @@
 import { consulDriver } from './consul.js';
 import type { BackendDriver } from './driver.js';
 import { etcdDriver } from './etcd.js';
+import { kubernetesDriver } from './kubernetes.js';
 import { redisDriver } from './redis.js';
 import type { BackendKind } from './types.js';
 import { zookeeperDriver } from './zookeeper.js';
@@ -10,11 +11,14 @@ const DRIVERS: Readonly<Record<BackendKind, BackendDriver>> = {
   zookeeper: zookeeperDriver,
   consul: consulDriver,
   redis: redisDriver,
+  kubernetes: kubernetesDriver,
 };
 
 export function driverFor(kind: BackendKind): BackendDriver {
   const driver = DRIVERS[kind];
   if (!driver)
-    throw new Error(`unknown backend kind ${JSON.stringify(kind)}; expected etcd, zookeeper, consul or redis`);
+    throw new Error(
+      `unknown backend kind ${JSON.stringify(kind)}; expected etcd, zookeeper, consul, redis or kubernetes`,
+    );
   return driver;
 }

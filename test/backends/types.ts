@@ -1,8 +1,8 @@
-export type BackendKind = 'etcd' | 'zookeeper' | 'consul' | 'redis';
+export type BackendKind = 'etcd' | 'zookeeper' | 'consul' | 'redis' | 'kubernetes';
 
-export type ClusterKind = Exclude<BackendKind, 'redis'>;
+export type ClusterKind = Exclude<BackendKind, 'redis' | 'kubernetes'>;
 
-export const BACKEND_KINDS: readonly BackendKind[] = ['etcd', 'zookeeper', 'consul', 'redis'];
+export const BACKEND_KINDS: readonly BackendKind[] = ['etcd', 'zookeeper', 'consul', 'redis', 'kubernetes'];
 
 export interface ServerHandle {
   readonly kind: BackendKind;
