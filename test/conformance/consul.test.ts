@@ -48,6 +48,8 @@ describeBackend('consul')('consul', () => {
           storePort: started.port,
           urlVia: (host, port) => `consul://${host}:${port}?lockDelay=${LOCK_DELAY}`,
           restartStore: () => started.restart(),
+          pauseStore: () => started.pause(),
+          resumeStore: () => started.resume(),
         },
       };
     },

@@ -34,6 +34,8 @@ describeBackend('etcd')('etcd', () => {
           storePort: started.port,
           urlVia: (host, port) => `etcd://${host}:${port}`,
           restartStore: () => started.restart(),
+          pauseStore: () => started.pause(),
+          resumeStore: () => started.resume(),
         },
       };
     },

@@ -28,6 +28,10 @@ runConformanceSuite({
     '13-lost-replies': inProcess,
     '13-slow-renewal': inProcess,
     '13-store-restart': inProcess,
+    '13-store-restart-tolerate': inProcess,
+    '13-store-restart-reconnect': inProcess,
+    '13-store-pause': inProcess,
+    '13-slow-grant': inProcess,
     '14-unreachable': 'the memory store is in-process: there is no server to be unreachable',
   },
   async setup() {

@@ -34,6 +34,8 @@ describeBackend('redis')('redis', () => {
             // Without persistence (the harness default), as a crash would: every key and counter is gone.
             await restarted.restart({ wipe: true });
           },
+          pauseStore: () => (server as ServerHandle).pause(),
+          resumeStore: () => (server as ServerHandle).resume(),
         },
       };
     },

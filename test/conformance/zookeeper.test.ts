@@ -40,6 +40,8 @@ describeBackend('zookeeper')('zookeeper', () => {
           storePort: started.port,
           urlVia: (host, port) => `zookeeper://${host}:${port}`,
           restartStore: () => started.restart(),
+          pauseStore: () => started.pause(),
+          resumeStore: () => started.resume(),
         },
       };
     },

@@ -38,6 +38,10 @@ export type CaseId =
   | '13-lost-replies'
   | '13-slow-renewal'
   | '13-store-restart'
+  | '13-store-restart-tolerate'
+  | '13-store-restart-reconnect'
+  | '13-store-pause'
+  | '13-slow-grant'
   | '14-bad-input'
   | '14-unreachable'
   | '15-many-elections'
@@ -52,6 +56,10 @@ export interface FaultHooks {
   urlVia(host: string, port: number): string;
   /** Stops the store and starts it again on the same port, as a crash and restart would. */
   restartStore(): Promise<void>;
+  /** Freezes the store (SIGSTOP): it keeps its connections open but answers nothing. */
+  pauseStore(): Promise<void>;
+  /** Thaws a store frozen by pauseStore (SIGCONT). */
+  resumeStore(): Promise<void>;
 }
 
 /** What the suite needs, at run time, to act on one backend. */

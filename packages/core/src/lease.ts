@@ -52,7 +52,7 @@ export class Lease {
   private readonly listeners = new Set<LeaseLossListener>();
   private deadlineTimer: NodeJS.Timeout | undefined;
   private renewTimer: NodeJS.Timeout | undefined;
-  private inFlight: AbortController | undefined;
+  private inFlight: { readonly controller: AbortController; readonly done: Promise<void> } | undefined;
   private disconnected = false;
   private stopped = false;
 
@@ -64,7 +64,10 @@ export class Lease {
     this.renewEveryMs = options.renewEveryMs ?? options.ttlMs / 3;
     this.deadlineAt = options.grantSentAt + options.ttlMs - this.margin;
     this.armDeadline();
-    if (options.renew) this.scheduleRenewal(this.renewEveryMs);
+    // Renewals are timed from the send time of the grant, like the deadline: a grant that took
+    // longer than renewEveryMs to come back is renewed at once, not a full period later, when
+    // the deadline may already be near or past.
+    if (options.renew) this.scheduleRenewal(options.grantSentAt + this.renewEveryMs - monotonicNow());
   }
 
   /** Monotonic time after which the client must no longer act on this lease. */
@@ -88,6 +91,37 @@ export class Lease {
     }
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Milliseconds left until the deadline (negative once it passed). */
+  get remainingMs(): number {
+    return this.deadlineAt - monotonicNow();
+  }
+
+  /**
+   * Sends a renewal now, or joins the one in flight, and resolves with whether the lease is
+   * valid and confirmed afterwards. For a caller about to hand out a leadership on a lease
+   * whose deadline is near: it renews first rather than resolve on a lease that could run out
+   * before its next scheduled renewal.
+   */
+  async renewNow(): Promise<boolean> {
+    if (this.lostReason !== undefined || this.stopped) return false;
+    if (this.options.renew) {
+      if (this.renewTimer) clearTimeout(this.renewTimer);
+      this.renewTimer = undefined;
+      await (this.inFlight?.done ?? this.renewOnce());
+    }
+    return this.isValid && !this.disconnected;
+  }
+
+  /**
+   * Resolves with whether the lease has at least `minRemainingMs` left, renewing it first
+   * (once) when it has less.
+   */
+  async ensureRemaining(minRemainingMs: number): Promise<boolean> {
+    if (this.lostReason !== undefined) return false;
+    if (this.remainingMs >= minRemainingMs && !this.disconnected) return true;
+    return (await this.renewNow()) && this.remainingMs > 0;
   }
 
   /** The store confirmed the lease for a request sent at `sentAt`. Ignored once lost. */
@@ -176,11 +210,22 @@ export class Lease {
     );
   }
 
-  private async renewOnce(): Promise<void> {
+  private renewOnce(): Promise<void> {
     const renew = this.options.renew;
-    if (!renew || this.lostReason !== undefined || this.inFlight) return;
+    if (!renew || this.lostReason !== undefined) return Promise.resolve();
+    if (this.inFlight) return this.inFlight.done;
     const controller = new AbortController();
-    this.inFlight = controller;
+    const done = this.runRenewal(renew, controller);
+    this.inFlight = { controller, done };
+    return done;
+  }
+
+  private async runRenewal(
+    renew: (signal: AbortSignal) => Promise<RenewOutcome>,
+    controller: AbortController,
+  ): Promise<void> {
+    // Let renewOnce() record the in-flight renewal before anything here can finish.
+    await Promise.resolve();
     const timeout = setTimeout(() => controller.abort(), Math.max(1, this.deadlineAt - monotonicNow()));
     const sentAt = monotonicNow();
     try {
@@ -208,6 +253,6 @@ export class Lease {
     if (this.renewTimer) clearTimeout(this.renewTimer);
     this.deadlineTimer = undefined;
     this.renewTimer = undefined;
-    this.inFlight?.abort();
+    this.inFlight?.controller.abort();
   }
 }

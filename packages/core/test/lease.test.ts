@@ -158,4 +158,70 @@ describe('Lease', () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(renewals).toBe(1);
   });
+
+  it('times the first renewal from the send time of a slow grant: an overdue one goes out at once', async () => {
+    const sentTimes: number[] = [];
+    // The grant took 700 ms of a 1 s ttl: the deadline is 200 ms away, a renewal was due 367 ms ago.
+    const subject = lease({
+      grantSentAt: monotonicNow() - 700,
+      renew: async () => {
+        sentTimes.push(monotonicNow());
+        return { kind: 'renewed' };
+      },
+    });
+    const created = monotonicNow();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(sentTimes.length).toBeGreaterThanOrEqual(1);
+    expect((sentTimes[0] as number) - created).toBeLessThan(50);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(subject.isValid).toBe(true);
+  });
+
+  it('renews first when asked for more time than the lease has left', async () => {
+    let renewals = 0;
+    const subject = lease({
+      grantSentAt: monotonicNow() - 600,
+      renewEveryMs: 10_000,
+      renew: async () => {
+        renewals++;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        return { kind: 'renewed' };
+      },
+    });
+    expect(subject.remainingMs).toBeLessThan(500);
+    expect(await subject.ensureRemaining(500)).toBe(true);
+    expect(renewals).toBe(1);
+    expect(subject.remainingMs).toBeGreaterThan(800);
+    // Enough left: no round trip.
+    expect(await subject.ensureRemaining(500)).toBe(true);
+    expect(renewals).toBe(1);
+  });
+
+  it('joins a renewal already in flight instead of sending a second one', async () => {
+    let renewals = 0;
+    const subject = lease({
+      renewEveryMs: 10_000,
+      renew: async () => {
+        renewals++;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        return { kind: 'renewed' };
+      },
+    });
+    const [a, b] = await Promise.all([subject.renewNow(), subject.renewNow()]);
+    expect([a, b]).toEqual([true, true]);
+    expect(renewals).toBe(1);
+  });
+
+  it('does not vouch for a lease whose renewal failed, even before its deadline', async () => {
+    const subject = lease({
+      onDisconnect: 'tolerate-until-deadline',
+      grantSentAt: monotonicNow() - 700,
+      renewEveryMs: 10_000,
+      renew: async () => {
+        throw new Error('connection refused');
+      },
+    });
+    expect(await subject.ensureRemaining(500)).toBe(false);
+    expect(subject.lost).toBeUndefined();
+  });
 });

@@ -9,6 +9,7 @@ import {
   Session,
   validateElectionName,
 } from '@baton/core';
+import { ConsecutiveBreaker, circuitBreaker, handleWhen, noop, retry } from 'cockatiel';
 import etcd3, { type Etcd3, type IOptions } from 'etcd3';
 import { effectiveTtlMs, etcdCapabilities } from './capabilities.js';
 import { EtcdElection } from './election.js';
@@ -156,13 +157,31 @@ function watchBackoff(attempt = 0): WatchBackoff {
   return { duration: base * (0.5 + Math.random() / 2), next: () => watchBackoff(attempt + 1) };
 }
 
+/**
+ * How the etcd3 client spreads calls over members. Its defaults refuse every call to a member
+ * for 5 s after three failures (a circuit breaker) and retry each call three times: with one
+ * member, a store that comes back after a restart or a freeze is refused for up to 5 s, and
+ * the leases' deadlines, not a breaker the user never configured, are to decide. So: with one
+ * member no breaker and no retry (Baton's own loops retry); with several, a failed call moves
+ * on to the next member once, and a failing member is skipped for at most 500 ms.
+ */
+export function faultHandling(hostCount: number): NonNullable<IOptions['faultHandling']> {
+  if (hostCount <= 1) return { host: () => noop, global: noop, watchBackoff: watchBackoff() };
+  const recoverable = handleWhen(etcd3.isRecoverableError);
+  return {
+    host: () => circuitBreaker(recoverable, { halfOpenAfter: 500, breaker: new ConsecutiveBreaker(3) }),
+    global: retry(recoverable, { maxAttempts: hostCount - 1 }),
+    watchBackoff: watchBackoff(),
+  };
+}
+
 /** The etcd3 client for a URL, when the caller did not bring one. */
 export function createClient(url: EtcdUrl, options: ResolvedBackendOptions): Etcd3 {
   return new etcd3.Etcd3({
     hosts: [...url.hosts],
     ...(url.auth ? { auth: { username: url.auth.username, password: url.auth.password } } : {}),
     dialTimeout: options.connectTimeoutMs,
-    faultHandling: { watchBackoff: watchBackoff() },
+    faultHandling: faultHandling(url.hosts.length),
   });
 }
 

@@ -63,7 +63,9 @@ export class EtcdElection implements Election {
         // Led already when the key was put: the create transaction read it as the owner.
         const confirmedAt =
           created.leads && grant.lease.isValid ? created.revision : await this.waitForTurn(candidate, stop);
-        if (confirmedAt === undefined) {
+        // A lease whose grant was slow may be near its deadline: renew it before handing out a
+        // leadership that could otherwise run out before its first scheduled renewal.
+        if (confirmedAt === undefined || !(await grant.lease.ensureRemaining(grant.lease.ttlMs / 2))) {
           await this.discard(candidate);
           continue;
         }

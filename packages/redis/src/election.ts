@@ -3,6 +3,7 @@ import {
   backoffDelay,
   type CampaignOptions,
   type Election,
+  type EndReason,
   InvalidArgumentError,
   type LeaderInfo,
   type Leadership,
@@ -21,7 +22,7 @@ import type { RedisBackend } from './backend.js';
 import { isAuthFailure } from './errors.js';
 import { type ElectionKeys, electionKeys, GONE_EVENTS, parseEvent } from './keys.js';
 import { parseOwner } from './owner.js';
-import { acquireScript, proclaimScript, releaseScript } from './scripts.js';
+import { acquireScript, proclaimScript, releaseScript, renewScript } from './scripts.js';
 import { Waiter } from './waiter.js';
 
 type AcquireOutcome =
@@ -87,7 +88,18 @@ export class RedisElection implements Election {
             if (stop.aborted) throw toAbortError(stop);
             continue;
           }
-          return this.startTerm(id, outcome.token, sentAt, subscribedBefore);
+          // An acquisition that took most of a ttl leaves the key little time: renew it first
+          // rather than hand out a leadership that could run out before its first renewal.
+          let heldFrom: number | undefined = sentAt;
+          if (renewals.acquisitionDeadline(sentAt) - monotonicNow() < this.backend.ttlMs / 2) {
+            heldFrom = await this.renewAcquired(outcome.token, stop);
+          }
+          if (heldFrom === undefined || stop.aborted) {
+            this.releaseQuietly(outcome.token, 'token');
+            if (stop.aborted) throw toAbortError(stop);
+            continue;
+          }
+          return this.startTerm(id, outcome.token, heldFrom, subscribedBefore);
         }
         // Subscribe only once the election is seen taken (uncontended campaigns cost one
         // round trip), then try once more at once, so that a release between the attempt
@@ -174,6 +186,27 @@ export class RedisElection implements Election {
     return { acquired: false, pttl: Number(detail) };
   }
 
+  /**
+   * Restarts the ttl of a key just acquired; resolves with the send time of that renewal, or
+   * undefined when the key is no longer ours or the store did not answer in time.
+   */
+  private async renewAcquired(token: string, stop: AbortSignal): Promise<number | undefined> {
+    const { client, requestTimeoutMs, ttlMs } = this.backend;
+    const sentAt = monotonicNow();
+    try {
+      const reply = await withTimeout(
+        'renewing a new leader key',
+        requestTimeoutMs,
+        () => renewScript.run(client, [this.keys.owner], [ttlMs, token]),
+        stop,
+      );
+      return Array.isArray(reply) && Number(reply[0]) === 1 ? sentAt : undefined;
+    } catch (error) {
+      this.backend.logger.debug({ election: this.name, err: error }, 'could not renew a new leader key');
+      return undefined;
+    }
+  }
+
   /** How long a waiter sleeps before its next attempt when no message wakes it. */
   private pollDelay(pttl: number, listening: boolean): number {
     const { ttlMs } = this.backend;
@@ -234,7 +267,7 @@ export class RedisElection implements Election {
       ended = true;
       unlisten?.();
     });
-    const reasonOf = (event: string) => (event === 'expired' ? 'expired' : 'deposed');
+    const reasonOf = (event: string): EndReason => (event === 'expired' ? 'expired' : 'deposed');
     const verify = (event: string): void => {
       this.readLeader(this.backend.scope.signal).then(
         (leader) => {
@@ -250,7 +283,7 @@ export class RedisElection implements Election {
         term.end(reasonOf(event), new Error(`the leader key was removed (${event})`));
       else if (GONE_EVENTS.has(event) || event === 'set') verify(event);
     };
-    const listen = (fresh: boolean): void => {
+    const listen = (fresh: boolean, recheck: boolean): void => {
       if (ended) return;
       // A subscription made now, after the acquisition, cannot see the key's previous life.
       if (fresh && !hub.isSubscribed(this.keys.channel) && !hub.isSubscribed(this.keys.keyspace)) trusted = true;
@@ -270,18 +303,24 @@ export class RedisElection implements Election {
           broken: () => {
             unlisten?.();
             unlisten = undefined;
-            setTimeout(() => listen(true), 100).unref();
+            setTimeout(() => listen(true, true), 100).unref();
           },
         })
         .then(
           (stop) => {
-            if (ended) stop();
-            else unlisten = stop;
+            if (ended) {
+              stop();
+              return;
+            }
+            unlisten = stop;
+            // Whatever the channel said while we were not subscribed is lost (a restarted
+            // server forgot our key and published a successor's acquisition meanwhile): look.
+            if (recheck) verify('resubscribed');
           },
           (error: unknown) => logger.debug({ election: this.name, err: error }, 'leader could not subscribe'),
         );
     };
-    listen(!subscribedBefore);
+    listen(!subscribedBefore, false);
   }
 
   /** Deletes the key if `field` still says it is ours; best effort, the ttl removes it otherwise. */

@@ -45,11 +45,19 @@ end
  * most "issue time in us" plus the number of acquisitions that shared a microsecond), so the
  * next token is still larger. 2^53 us is the year 2255: the token stays exact in Lua's doubles.
  *
+ * A missing counter also means the store may have lost its state (a restart without
+ * persistence): a leader from before may still believe it leads, up to one ttl after its
+ * last renewal, which the old server answered before it went down. So while the server has
+ * been up for less than one ttl, nobody takes an election whose counter is missing: the
+ * script answers as if the key were held, for the rest of that ttl (Redlock's "delayed
+ * restart", done by the store). A server up for longer, or an election that has a counter,
+ * pays nothing.
+ *
  * A key already holding this campaign's nonce is ours from an attempt whose reply was lost;
  * it is adopted (ttl restarted) instead of waiting out its ttl.
  *
  * KEYS: owner, counter. ARGV: id, nonce, ttl ms, channel, has-value ('1'|'0'), value.
- * Returns {1, token} when taken, {0, pttl} when held by another.
+ * Returns {1, token} when taken, {0, pttl} when held by another (or quarantined).
  */
 export const acquireScript = new LuaScript(`${readOwner}
 local owner, raw = read_owner(KEYS[1])
@@ -59,6 +67,11 @@ if raw then
     return {1, owner.token}
   end
   return {0, redis.call('PTTL', KEYS[1])}
+end
+if redis.call('EXISTS', KEYS[2]) == 0 then
+  local uptime = tonumber(string.match(redis.call('INFO', 'server'), 'uptime_in_seconds:(%d+)') or '0')
+  local quarantine = tonumber(ARGV[3]) - uptime * 1000
+  if quarantine > 0 then return {0, quarantine} end
 end
 local now = redis.call('TIME')
 local floor = tonumber(now[1]) * 1000000 + tonumber(now[2])

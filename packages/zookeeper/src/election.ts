@@ -88,7 +88,9 @@ export class ZooKeeperElection implements Election {
         const grant = await this.backend.grant(stop);
         candidate = await this.enqueue(grant, id, value, stop);
         if (!candidate) continue;
-        if (await this.waitForTurn(candidate, stop)) {
+        // A session whose grant was slow may be near its deadline: renew it before handing out
+        // a leadership that could otherwise run out before its first scheduled renewal.
+        if ((await this.waitForTurn(candidate, stop)) && (await grant.lease.ensureRemaining(grant.lease.ttlMs / 2))) {
           const term = await this.startTerm(candidate, stop);
           if (term) return term;
         }

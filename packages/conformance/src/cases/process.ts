@@ -1,6 +1,6 @@
-import { sleep } from '@baton/core';
+import { type Backend, type DisconnectPolicy, type Leadership, monotonicNow, sleep } from '@baton/core';
 import { expect } from 'vitest';
-import { type SuiteContext, uniqueElection } from '../context.js';
+import { type SuiteContext, settlesWithin, uniqueElection, within } from '../context.js';
 import { type FaultMode, FaultProxy } from '../fault-proxy.js';
 import { record } from '../measurements.js';
 import { CandidateProcess } from '../process/candidate-process.js';
@@ -32,13 +32,21 @@ function faults(ctx: SuiteContext): FaultHooks {
   return hooks;
 }
 
-async function launch(ctx: SuiteContext, stage: Stage, election: string, id: string, url = ctx.target.url) {
+async function launch(
+  ctx: SuiteContext,
+  stage: Stage,
+  election: string,
+  id: string,
+  url = ctx.target.url,
+  onDisconnect: DisconnectPolicy = 'abort',
+) {
   const candidate = await CandidateProcess.start({
     url,
     ttlMs: ctx.ttlMs,
     election,
     id,
     resourceUrl: stage.resource.url,
+    onDisconnect,
   });
   stage.candidates.push(candidate);
   return candidate;
@@ -66,14 +74,19 @@ export function processCases({ ctx, test }: CaseRegistry): void {
   const slack = (): number => ctx.ttlMs * 2 + 5_000;
 
   /** A leader that reaches the store through a FaultProxy, and a waiter that reaches it directly. */
-  const leaderBehindProxy = async (stage: Stage, name: string, id: string) => {
+  const leaderBehindProxy = async (
+    stage: Stage,
+    name: string,
+    id: string,
+    onDisconnect: DisconnectPolicy = 'abort',
+  ) => {
     const hooks = faults(ctx);
     const election = uniqueElection(name);
     const proxy = await FaultProxy.start(hooks.storeHost, hooks.storePort);
     stage.proxies.push(proxy);
-    const leader = await launch(ctx, stage, election, id, hooks.urlVia(proxy.host, proxy.port));
+    const leader = await launch(ctx, stage, election, id, hooks.urlVia(proxy.host, proxy.port), onDisconnect);
     await leader.waitFor('the proxied candidate to lead', slack(), (e) => e.event === 'elected');
-    const waiter = await launch(ctx, stage, election, 'direct');
+    const waiter = await launch(ctx, stage, election, 'direct', ctx.target.url, onDisconnect);
     await sleep(200);
     return { proxy, leader, waiter };
   };
@@ -234,27 +247,219 @@ export function processCases({ ctx, test }: CaseRegistry): void {
     },
   );
 
-  test(
-    '13-store-restart',
-    'the store restarts under a leader and a waiter: the election recovers without restarting the clients; tokens never go back',
-    async () => {
-      await withStage(async (stage) => {
-        const hooks = faults(ctx);
-        const election = uniqueElection('restart');
-        for (const id of ['p1', 'p2']) await launch(ctx, stage, election, id);
-        const leader = await leaderAmong(stage.candidates, slack());
-        const before = await leader.waitFor('election', 1_000, (e) => e.event === 'elected');
+  /**
+   * Restarts the store `rounds` times under two candidate processes with the given policy:
+   * after each restart the election recovers without restarting the clients, no two lead at
+   * one instant, tokens never go back.
+   */
+  const restartRounds = async (label: string, onDisconnect: DisconnectPolicy, rounds: number): Promise<void> => {
+    await withStage(async (stage) => {
+      const hooks = faults(ctx);
+      const election = uniqueElection(label);
+      for (const id of ['p1', 'p2']) await launch(ctx, stage, election, id, ctx.target.url, onDisconnect);
+      let leader = await leaderAmong(stage.candidates, slack());
+      let before = await leader.waitFor('election', 1_000, (e) => e.event === 'elected');
+      const capabilities = (await ctx.client()).capabilities;
+      for (let round = 0; round < rounds; round++) {
         const marks = stage.candidates.map((c) => c.events.length);
         await hooks.restartStore();
+        const readyAt = process.hrtime.bigint();
         const recovered = await Promise.any(
           stage.candidates.map((candidate, i) =>
             candidate.waitFor('a leader after the restart', slack() * 3, (e) => e.event === 'elected', marks[i]),
           ),
         );
+        const recoveryMs = Number(BigInt(recovered.at) - readyAt) / 1e6;
+        record({ backend: ctx.name, measure: 'leader again after a store restart', ms: recoveryMs, ttlMs: ctx.ttlMs });
+        // The store is back: the old leader's key goes within the declared failover at worst,
+        // and a client reconnects within its backoff (at most 2 s); no longer wait than that.
+        expect(
+          recoveryMs,
+          `round ${round + 1}: ${Math.round(recoveryMs)} ms from the store being ready to a leader`,
+        ).toBeLessThanOrEqual(capabilities.worstCaseFailoverMs + 2_000);
         expect(BigInt(recovered.token ?? 0)).toBeGreaterThan(BigInt(before.token ?? 0));
+        leader = stage.candidates.find((c) => c.id === recovered.id) as CandidateProcess;
+        before = recovered;
+        // Let the new leader write for a while, so that a stale one would be caught acting.
+        await sleep(ctx.ttlMs / 2);
+      }
+      expectCleanTimeline(stage);
+    });
+  };
+
+  test(
+    '13-store-restart',
+    'the store restarts under a leader and a waiter: the election recovers without restarting the clients; tokens never go back',
+    () => restartRounds('restart', 'abort', 1),
+    180_000,
+  );
+
+  test(
+    '13-store-restart-tolerate',
+    "under 'tolerate-until-deadline', a store restart (losing its state where the store keeps none), even one the leader cannot hear of, never lets a successor lead while the old leader may still believe it leads",
+    async () => {
+      await restartRounds('restart-tolerate', 'tolerate-until-deadline', 2);
+      // The leader's connection goes silent as the store restarts: it hears neither the
+      // restart nor its key's loss, and believes it leads until its local deadline.
+      await withStage(async (stage) => {
+        const hooks = faults(ctx);
+        const { proxy, leader, waiter } = await leaderBehindProxy(
+          stage,
+          'restart-unheard',
+          'unheard',
+          'tolerate-until-deadline',
+        );
+        const from = leader.events.length;
+        proxy.setMode('blackhole');
+        await hooks.restartStore();
+        const successor = await waiter.waitFor('a successor', slack() * 3, (e) => e.event === 'elected');
+        const lost = await leader.waitFor('the unheard leader to step down', slack(), (e) => e.event === 'lost', from);
+        expect(BigInt(lost.at), 'the successor was elected before the old leader stepped down').toBeLessThanOrEqual(
+          BigInt(successor.at),
+        );
+        proxy.setMode('pass');
+        proxy.resetConnections();
         expectCleanTimeline(stage);
       });
     },
-    180_000,
+    300_000,
+  );
+
+  test(
+    '13-store-restart-reconnect',
+    'a client that saw the store go down (its calls failing meanwhile) is served again within 2.5 s of the store being back',
+    async () => {
+      const hooks = faults(ctx);
+      const name = uniqueElection('reconnect');
+      const client = await ctx.client();
+      await client.election(name).leader();
+      // Keep calling through the outage, as leaders and waiters do: each failed call is what a
+      // client-side circuit breaker counts.
+      let calling = true;
+      const failures: unknown[] = [];
+      const caller = (async () => {
+        while (calling) {
+          await client
+            .election(name)
+            .leader()
+            .catch((error: unknown) => failures.push(error));
+          await sleep(50);
+        }
+      })();
+      try {
+        await hooks.restartStore();
+      } finally {
+        calling = false;
+        await caller;
+      }
+      const readyAt = monotonicNow();
+      let lastError: unknown;
+      for (;;) {
+        try {
+          await client.election(name).leader();
+          break;
+        } catch (error) {
+          lastError = error;
+          if (monotonicNow() - readyAt > 10_000) break;
+          await sleep(50);
+        }
+      }
+      const servedAfterMs = monotonicNow() - readyAt;
+      record({ backend: ctx.name, measure: 'served again after a store restart', ms: servedAfterMs, ttlMs: ctx.ttlMs });
+      expect(failures.length, 'the calls during the restart should have failed').toBeGreaterThan(0);
+      expect(
+        servedAfterMs,
+        `served again ${Math.round(servedAfterMs)} ms after the store was ready; last error: ${String(lastError)}`,
+      ).toBeLessThanOrEqual(2_500);
+    },
+  );
+
+  test(
+    '13-slow-grant',
+    'a leadership won on a grant or acquisition that took most of a ttl (the store frozen meanwhile) keeps leading for 3 x ttl once the store is healthy',
+    async () => {
+      const hooks = faults(ctx);
+      const name = uniqueElection('slow-grant');
+      // Connected before the freeze, as a long-running client is.
+      const client = await ctx.client();
+      const observer = await ctx.client();
+      let frozen = true;
+      await hooks.pauseStore();
+      try {
+        // The freeze outlasts the ttl by 300 ms; the campaign starts inside it, so that the
+        // grant (or the acquisition) that wins comes back about 0.65 x ttl after it was sent.
+        await sleep(ctx.ttlMs * 0.35 + 300);
+        const campaign = client.election(name).campaign({ id: 'slow' });
+        campaign.catch(() => undefined);
+        await sleep(ctx.ttlMs * 0.65);
+        await hooks.resumeStore();
+        frozen = false;
+        const leadership: Leadership = await within('the campaign after the freeze', ctx.ttlMs * 4 + 5_000, campaign);
+        const electedAt = monotonicNow();
+        const endedEarly = await settlesWithin(leadership.ended, ctx.ttlMs * 3);
+        const lived = Math.round(monotonicNow() - electedAt);
+        expect(endedEarly, `the leadership ended on its own after ${lived} ms, the store healthy`).toBe(false);
+        expect(leadership.isLeader).toBe(true);
+        expect(await observer.election(name).leader()).toMatchObject({ id: 'slow', token: leadership.token });
+      } finally {
+        if (frozen) await hooks.resumeStore();
+      }
+    },
+  );
+
+  test(
+    '13-store-pause',
+    'the store frozen past the ttl: the leader steps down by its deadline; thawed, the election has a leader again within ttl + 1.5 s, every time',
+    async () => {
+      const hooks = faults(ctx);
+      const name = uniqueElection('store-pause');
+      const clients = [await ctx.client(), await ctx.client()];
+      let leadership: Leadership = await (clients[0] as Backend).election(name).campaign({ id: 'c0' });
+      // Three rounds: a client-side backoff or circuit breaker that keeps a thawed store
+      // waiting shows up in one round or another.
+      for (let round = 0; round < 3; round++) {
+        const old = leadership;
+        const withdraw = new AbortController();
+        const campaignOf = (i: number) =>
+          (clients[i] as Backend).election(name).campaign({ id: `c${i}`, signal: withdraw.signal });
+        // The waiter campaigns before the freeze, the old leader's client once it stepped down.
+        const waiter = clients.findIndex((_, i) => `c${i}` !== old.id);
+        const pending = [campaignOf(waiter)];
+        await sleep(200);
+        const pausedAt = monotonicNow();
+        await hooks.pauseStore();
+        let frozen = true;
+        try {
+          const reason = await within('the leader to step down', ctx.ttlMs + 1_000, old.ended);
+          expect(['expired', 'connection-lost']).toContain(reason);
+          expect(monotonicNow() - pausedAt).toBeLessThanOrEqual(ctx.ttlMs + 500);
+          pending.push(campaignOf(clients.findIndex((_, i) => `c${i}` === old.id)));
+          await sleep(Math.max(0, pausedAt + ctx.ttlMs * 1.5 - monotonicNow()));
+          await hooks.resumeStore();
+          frozen = false;
+        } finally {
+          if (frozen) await hooks.resumeStore();
+        }
+        const resumedAt = monotonicNow();
+        for (const campaign of pending) campaign.catch(() => undefined);
+        leadership = await within('a leader after the store thawed', ctx.ttlMs * 6 + 5_000, Promise.any(pending));
+        const recoveryMs = monotonicNow() - resumedAt;
+        withdraw.abort();
+        // A campaign that won as the other was withdrawn hands its leadership back.
+        await Promise.allSettled(
+          pending.map(async (campaign) => {
+            const other = await campaign;
+            if (other !== leadership) await other.resign();
+          }),
+        );
+        record({ backend: ctx.name, measure: 'leader again after a store freeze', ms: recoveryMs, ttlMs: ctx.ttlMs });
+        expect(
+          recoveryMs,
+          `round ${round + 1}: ${Math.round(recoveryMs)} ms from thaw to a leader`,
+        ).toBeLessThanOrEqual(ctx.ttlMs + 1_500);
+        expect(leadership.token).toBeGreaterThan(old.token);
+      }
+    },
+    240_000,
   );
 }
