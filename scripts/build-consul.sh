@@ -7,8 +7,9 @@
 # the repository; a second run with the binary present does nothing.
 set -euo pipefail
 
+source "$(dirname "$0")/go-wrapper-module.sh"
+
 CONSUL_VERSION="${CONSUL_VERSION:-v1.22.2}"
-CACHE_DIR="${BATON_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/baton}"
 BIN="$CACHE_DIR/bin/consul-$CONSUL_VERSION"
 
 if [ -x "$BIN" ]; then
@@ -17,14 +18,7 @@ fi
 command -v go >/dev/null || { echo "build-consul: Go toolchain not found" >&2; exit 1; }
 
 echo "build-consul: building Consul $CONSUL_VERSION from its Go module (takes minutes the first time)"
-work="$CACHE_DIR/consul-build-$CONSUL_VERSION"
-rm -rf "$work"
-mkdir -p "$work" "$CACHE_DIR/bin"
-cd "$work"
-
-proxy="${GOPROXY:-https://proxy.golang.org}"
-proxy="${proxy%%,*}"
-curl -fsSL "$proxy/github.com/hashicorp/consul/@v/$CONSUL_VERSION.mod" -o upstream.mod
+enter_wrapper_module consul github.com/hashicorp/consul "$CONSUL_VERSION"
 
 go_line=$(grep -m1 '^go ' upstream.mod)
 {
@@ -51,7 +45,5 @@ export GONOSUMDB="${GONOSUMDB:+$GONOSUMDB,}$submodules"
 export GOFLAGS="${GOFLAGS:-} -mod=mod"
 go get github.com/hashicorp/consul@"$CONSUL_VERSION"
 CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$BIN.tmp" github.com/hashicorp/consul
-mv "$BIN.tmp" "$BIN"
-cd "$CACHE_DIR"
-rm -rf "$work"
+leave_wrapper_module "$BIN"
 echo "build-consul: built $BIN"

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs the servers the backend tests start on their own (test/backends): etcd, Redis,
-# ZooKeeper and PostgreSQL from Debian/Ubuntu packages, Consul built from source by
-# build-consul.sh because no distribution packages it. The tests run PostgreSQL from
-# /usr/lib/postgresql/MAJOR/bin in temporary directories of their own, as the postgres user the
-# package creates; the cluster the package may set up and start on port 5432 is not used.
-# openssl makes the certificates of the TLS tests. Safe to run again: it prints one line per thing it does, and
-# nothing when everything is already there. Works unattended (CI, no stdin).
+# ZooKeeper and PostgreSQL from Debian/Ubuntu packages; Consul and the Kubernetes API server
+# built from their Go modules by build-consul.sh and build-kube-apiserver.sh, because no
+# distribution packages them; and the client-go election program the Kubernetes interop tests
+# run beside Baton. The tests run PostgreSQL from /usr/lib/postgresql/MAJOR/bin in temporary
+# directories of their own, as the postgres user the package creates; the cluster the package
+# may set up and start on port 5432 is not used. openssl makes the certificates of the TLS
+# tests. Safe to run again: it prints one line per thing it does, and nothing when everything
+# is already there. Works unattended (CI, no stdin).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -51,21 +53,40 @@ if [ "${#missing[@]}" -gt 0 ]; then
   apt_get install --no-install-recommends "${missing[@]}"
 fi
 
-if [ -n "${BATON_CONSUL_BIN:-}" ]; then
-  [ -x "$BATON_CONSUL_BIN" ] || die "BATON_CONSUL_BIN=$BATON_CONSUL_BIN is not an executable"
-  exit 0
-fi
+cache_dir="${BATON_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/baton}"
 
-# The same path build-consul.sh writes; checked here only to say what is about to happen.
-consul_version="${CONSUL_VERSION:-v1.22.2}"
-consul_bin="${BATON_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/baton}/bin/consul-$consul_version"
-if [ ! -x "$consul_bin" ]; then
-  # Go from go.dev often lives outside a non-login shell's PATH.
-  if ! command -v go >/dev/null && [ -x /usr/local/go/bin/go ]; then
-    export PATH="$PATH:/usr/local/go/bin"
-  fi
-  command -v go >/dev/null ||
-    die "building Consul needs a recent Go toolchain (https://go.dev/dl/; distribution packages are usually too old), or set BATON_CONSUL_BIN to a consul binary"
-  say "building consul $consul_version into $consul_bin"
+# Go from go.dev often lives outside a non-login shell's PATH.
+if ! command -v go >/dev/null && [ -x /usr/local/go/bin/go ]; then
+  export PATH="$PATH:/usr/local/go/bin"
 fi
-bash scripts/build-consul.sh
+go_hint="a recent Go toolchain (https://go.dev/dl/; distribution packages are usually too old)"
+
+# Runs SCRIPT, which builds NAME from its Go module into CACHED unless it is there already,
+# unless the variable OVERRIDE names a binary of the user's own.
+build_from_source() {
+  local name=$1 override=$2 cached=$3 script=$4
+  if [ -n "${!override:-}" ]; then
+    [ -x "${!override}" ] || die "$override=${!override} is not an executable"
+    return 0
+  fi
+  if [ ! -x "$cached" ]; then
+    command -v go >/dev/null || die "building $name needs $go_hint, or set $override to a binary"
+    say "building $name into $cached"
+  fi
+  bash "$script"
+}
+
+# The versions and paths the build scripts use; checked here only to say what is about to happen.
+consul_version="${CONSUL_VERSION:-v1.22.2}"
+build_from_source "consul $consul_version" BATON_CONSUL_BIN "$cache_dir/bin/consul-$consul_version" \
+  scripts/build-consul.sh
+kubernetes_version="${KUBERNETES_VERSION:-v1.37.2}"
+build_from_source "kube-apiserver $kubernetes_version" BATON_KUBE_APISERVER_BIN \
+  "$cache_dir/bin/kube-apiserver-$kubernetes_version" scripts/build-kube-apiserver.sh
+
+elector_bin=$(bash scripts/build-client-go-elector.sh --print-path)
+if [ ! -x "$elector_bin" ]; then
+  command -v go >/dev/null || die "building the client-go election program needs $go_hint"
+  say "building the client-go election program into $elector_bin"
+fi
+bash scripts/build-client-go-elector.sh >/dev/null

@@ -18,6 +18,7 @@ export function resolveBackend(kind: BackendKind): Resolution {
   if (url) return { source: 'env', url, how: `${driver.envVar}=${url}` };
   const local = driver.findLocal();
   if (local.found) return { source: 'local', how: `local ${driver.program} ${local.path}` };
+  if (!driver.container) return { source: 'none', how: `${local.reason}, no ${driver.envVar}, no container image` };
   const docker = dockerEngine();
   if (docker.reachable) return { source: 'container', how: `container via ${docker.how}` };
   return { source: 'none', how: `${local.reason}, no ${driver.envVar}, ${docker.how}` };

@@ -7,7 +7,8 @@ import type { ClusterKind } from './types.js';
 for (const kind of ['etcd', 'zookeeper', 'consul'] as const satisfies readonly ClusterKind[]) {
   describeBackend(kind)(`${kind} cluster of 3 (smoke)`, () => {
     let cluster: ClusterHandle | undefined;
-    const ready = driverFor(kind).ready;
+    const { ready } = driverFor(kind);
+    if (!ready) throw new Error(`the ${kind} driver has no ready probe`);
 
     beforeAll(async () => {
       cluster = await startCluster(kind, 3);

@@ -10,10 +10,12 @@ import type { ServerHandle, StartOptions } from './types.js';
  * restart(), as it does for local servers.
  */
 export async function startContainer(driver: BackendDriver, options: StartOptions): Promise<ServerHandle> {
+  const { container: containerSpec, ready } = driver;
+  if (!containerSpec || !ready) throw new Error(`${driver.kind} has no container image in this harness`);
   // Loaded only when needed: testcontainers is heavy and most runs use local binaries.
   const { GenericContainer } = await import('testcontainers');
   const [hostPort] = (await freePorts(1)) as [number];
-  const spec = driver.container(options, hostPort);
+  const spec = containerSpec(options, hostPort);
 
   const create = async (): Promise<StartedTestContainer> => {
     let definition = new GenericContainer(spec.image)
@@ -27,7 +29,7 @@ export async function startContainer(driver: BackendDriver, options: StartOption
   let container = await create();
   const host = container.getHost();
   const waitReady = (): Promise<void> =>
-    waitUntil(() => driver.ready(host, hostPort), {
+    waitUntil(() => ready(host, hostPort), {
       what: `${driver.kind} container ${spec.image} on ${host}:${hostPort}`,
       timeoutMs: driver.readyTimeoutMs * 2,
       intervalMs: 200,

@@ -20,7 +20,7 @@ export function describeBackend(kind: BackendKind): DescribeLike {
         it(`needs a ${kind} server`, () => {
           throw new Error(
             `${kind} is required (BATON_REQUIRE_BACKENDS) but unavailable: ${how}. ` +
-              `Install it with: ${INSTALL_HINT}, or set ${driver.envVar}, or start a Docker engine.`,
+              `Install it with: ${INSTALL_HINT}, or set ${driver.envVar}${driver.container ? ', or start a Docker engine' : ''}.`,
           );
         });
       });

@@ -24,9 +24,14 @@ export interface BackendDriver {
   startLocal(options: StartOptions): Promise<ServerHandle>;
   /** Absent for backends without a cluster mode in this harness. */
   startLocalCluster?(size: number): Promise<ClusterHandle>;
-  /** `hostPort` is fixed so that the URL survives a container restart. */
-  container(options: StartOptions, hostPort: number): ContainerSpec;
-  ready(host: string, port: number): Promise<boolean>;
+  /**
+   * `hostPort` is fixed so that the URL survives a container restart. Absent where no one
+   * image runs the backend on its own (a Kubernetes API server needs etcd, certificates and
+   * credentials made for it).
+   */
+  container?(options: StartOptions, hostPort: number): ContainerSpec;
+  /** Whether the server in a container is ready; present with `container`. */
+  ready?(host: string, port: number): Promise<boolean>;
   /** Seconds a cold start may take, for the readiness deadline. */
   readonly readyTimeoutMs: number;
 }

@@ -58,6 +58,12 @@ export async function makeServerDir(kind: BackendKind): Promise<string> {
   return dir;
 }
 
+/** Removes a directory made by makeServerDir whose server never started. */
+export async function removeServerDir(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true, maxRetries: 3 });
+  untrackDir(dir);
+}
+
 /** The data directory inside a server's `dir`, emptied first when `wipe` (a restart with lost state). */
 export async function dataDir(dir: string, wipe: boolean): Promise<string> {
   const data = join(dir, 'data');
@@ -170,8 +176,7 @@ export class LocalServer implements ServerHandle {
     this.stopped = true;
     if (graceful) await this.halt();
     else await this.process?.killNow();
-    await rm(this.dir, { recursive: true, force: true, maxRetries: 3 });
-    untrackDir(this.dir);
+    await removeServerDir(this.dir);
   }
 
   async restart(options: { wipe?: boolean } = {}): Promise<void> {

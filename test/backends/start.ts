@@ -2,6 +2,7 @@ import { INSTALL_HINT, resolveBackend } from './availability.js';
 import { startContainer } from './container.js';
 import { driverFor } from './drivers.js';
 import { externalServer } from './external.js';
+import { KubernetesServer } from './kubernetes.js';
 import { isPortClash } from './ports.js';
 import type { BackendKind, ClusterHandle, ClusterKind, ServerHandle, StartOptions } from './types.js';
 
@@ -49,4 +50,19 @@ export async function startCluster(kind: ClusterKind, size: number): Promise<Clu
   }
   const startLocalCluster = driver.startLocalCluster;
   return withPortRetry(() => startLocalCluster(size));
+}
+
+/**
+ * A local Kubernetes API server with its credentials (CA, users, kubeconfigs, namespace) for
+ * tests that need more than a URL. An external one (BATON_KUBERNETES_URL) has no credentials
+ * the harness knows, so it is refused here.
+ */
+export async function startKubernetes(): Promise<KubernetesServer> {
+  const server = await startServer('kubernetes');
+  if (server instanceof KubernetesServer) return server;
+  await server.stop();
+  throw new Error(
+    `startKubernetes() needs a local kube-apiserver, not ${server.url}; unset BATON_KUBERNETES_URL, ` +
+      `and install it with: ${INSTALL_HINT}`,
+  );
 }

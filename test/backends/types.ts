@@ -1,8 +1,8 @@
-export type BackendKind = 'etcd' | 'zookeeper' | 'consul' | 'redis' | 'postgres';
+export type BackendKind = 'etcd' | 'zookeeper' | 'consul' | 'redis' | 'postgres' | 'kubernetes';
 
-export type ClusterKind = Exclude<BackendKind, 'redis' | 'postgres'>;
+export type ClusterKind = Exclude<BackendKind, 'redis' | 'postgres' | 'kubernetes'>;
 
-export const BACKEND_KINDS: readonly BackendKind[] = ['etcd', 'zookeeper', 'consul', 'redis', 'postgres'];
+export const BACKEND_KINDS: readonly BackendKind[] = ['etcd', 'zookeeper', 'consul', 'redis', 'postgres', 'kubernetes'];
 
 export interface ServerHandle {
   readonly kind: BackendKind;

@@ -7,7 +7,6 @@ import { campaign } from '../campaign.js';
 import { type ChildExit, ChildGroup, CommandStartError } from '../child-group.js';
 import { ExitStatus, signalStatus } from '../exit-status.js';
 import { type KillRule, killPlan } from '../kill-schedule.js';
-import { localDeadline } from '../leadership-deadline.js';
 import type { Output } from '../output.js';
 import { onStopSignals, type StopSignal } from '../stop-signals.js';
 import { checkInput, displayUrl, openStore } from '../store.js';
@@ -187,7 +186,7 @@ class Supervisor {
   /** SIGTERM now; SIGKILL by the kill plan, or at once when the store shows a successor is possible. */
   private onLoss(child: ChildGroup, leadership: Leadership, reason: EndReason, successor: SuccessorWatch): void {
     const at = performance.now();
-    const plan = killPlan({ reason, at, validUntil: localDeadline(leadership) }, this.options.killAfterMs);
+    const plan = killPlan({ reason, at, validUntil: leadership.validUntil }, this.options.killAfterMs);
     const killInMs = Math.max(0, Math.round(plan.at - at));
     this.output.status(
       'lost',

@@ -21,22 +21,24 @@ export async function storeHooks(
 ): Promise<{ readonly hooks: StoreHooks; close(): Promise<void> }> {
   switch (kind) {
     case 'etcd': {
-      const { etcdHooks } = await import('../../../../test/conformance/hooks/etcd.js');
+      const { etcdHooks } = await import('../../../etcd/test/hooks.js');
       const made = etcdHooks([`http://${host}:${port}`], ttlMs);
       return { hooks: made.hooks, close: async () => made.close() };
     }
     case 'zookeeper': {
-      const { zookeeperHooks } = await import('../../../../test/conformance/hooks/zookeeper.js');
+      const { zookeeperHooks } = await import('../../../zookeeper/test/hooks.js');
       const made = zookeeperHooks(`${host}:${port}`, ttlMs);
       return { hooks: made.hooks, close: async () => void (await made.close()) };
     }
     case 'consul': {
-      const { consulHooks } = await import('../../../../test/conformance/hooks/consul.js');
+      const { consulHooks } = await import('../../../consul/test/hooks.js');
       return consulHooks(`http://${host}:${port}`, ttlMs);
     }
     case 'redis': {
-      const { redisHooks } = await import('../../../../test/conformance/hooks/redis.js');
+      const { redisHooks } = await import('../../../redis/test/hooks.js');
       return redisHooks(`redis://${host}:${port}`, ttlMs);
     }
+    default:
+      throw new Error(`the CLI tests do not drive ${kind} yet`);
   }
 }
