@@ -190,7 +190,7 @@ export class ConsulElection extends ElectionBase<ConsulElectionContext> {
     }
     // A session whose grant was slow may be near its deadline: renew it before handing out a
     // leadership that could otherwise run out before its first scheduled renewal.
-    if (owned && !stop.aborted) owned = await grant.lease.ensureRemaining(grant.lease.ttlMs / 2);
+    if (owned && !stop.aborted) owned = await leaseReadyForTerm(grant.lease);
     if (!owned || !grant.lease.isValid || stop.aborted) {
       void this.releaseIfHeld(grant.id, token).catch(() => undefined);
       throwIfAborted(stop);

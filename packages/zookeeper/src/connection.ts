@@ -18,7 +18,7 @@ import {
   type WatchCallback,
   ZK,
 } from './native.js';
-import { closeQuietly, stateOf, waitConnected } from './native-lifecycle.js';
+import { stateOf, waitConnected } from './native-lifecycle.js';
 
 /** Why a connection's session ended for good. */
 export type ConnectionEnd = 'expired' | 'closed' | 'auth-failed';
