@@ -30,6 +30,7 @@ export { registerAdapter } from './register-adapter.js';
 export { adapterPackages, type BackendFactory, findBackend, registerBackend, registeredSchemes } from './registry.js';
 export { type RequestTimeoutBounds, requestTimeoutFor } from './request-timeout.js';
 export { type LeaseGrant, Session, type SessionDriver, type SessionOptions } from './session.js';
+export { acceptGrantedTtl, grantableTtl, type TtlLimits, ttlInForce } from './ttl-policy.js';
 export {
   parseBackendUrl,
   parseHostList,

@@ -17,6 +17,12 @@ export interface BackendOptions {
   /** Fail at connect when the backend lacks one of these. */
   readonly requires?: readonly CapabilityName[];
   readonly logger?: Logger;
+  /**
+   * Refuse a ttl the store would raise (below its minimum, off its granularity) with
+   * ERR_INVALID_ARGUMENT, instead of raising it and logging a warning.
+   * @default false
+   */
+  readonly strictTtl?: boolean;
   /** An existing store client to use instead of a new one; the backend will not close it. */
   readonly client?: unknown;
 }
@@ -28,6 +34,7 @@ export interface ResolvedBackendOptions {
   readonly onDisconnect: DisconnectPolicy;
   readonly requires: readonly CapabilityName[];
   readonly logger: Logger;
+  readonly strictTtl: boolean;
   readonly client: unknown;
 }
 

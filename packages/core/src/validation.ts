@@ -89,12 +89,15 @@ export function resolveBackendOptions(options: BackendOptions | undefined): Reso
       throw new InvalidArgumentError(`unknown capability "${String(name)}"; known: ${capabilityNames.join(', ')}`);
     }
   }
+  const strictTtl = options?.strictTtl ?? false;
+  if (typeof strictTtl !== 'boolean') throw new InvalidArgumentError('strictTtl must be a boolean');
   return {
     ttlMs,
     connectTimeoutMs,
     onDisconnect,
     requires,
     logger: options?.logger ?? silentLogger,
+    strictTtl,
     client: options?.client,
   };
 }

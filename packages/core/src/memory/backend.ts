@@ -4,17 +4,24 @@ import type { Capabilities } from '../capabilities.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { BackendFactory } from '../registry.js';
 import { Session } from '../session.js';
+import { ttlInForce } from '../ttl-policy.js';
 import { parseBackendUrl, redactUrl } from '../validation.js';
 import type { MemoryElectionContext } from './context.js';
 import { MemoryElection } from './election.js';
 import { memoryStore } from './store.js';
 
+/**
+ * Timers of whole milliseconds, up to what a Node timer can wait; below 100 ms a renewal every
+ * ttl/3 leaves too little room on a busy event loop, as on the network stores.
+ */
+const MEMORY_TTL_LIMITS = { minMs: 100, resolutionMs: 1, maxMs: 2 ** 31 - 1 } as const;
+
 export function memoryCapabilities(ttlMs: number): Capabilities {
   return {
     fencing: { source: "the store's revision at which the leader's key was created", regression: 'never' },
-    minTtlMs: 1,
-    maxTtlMs: 2 ** 31 - 1,
-    ttlResolutionMs: 1,
+    minTtlMs: MEMORY_TTL_LIMITS.minMs,
+    maxTtlMs: MEMORY_TTL_LIMITS.maxMs,
+    ttlResolutionMs: MEMORY_TTL_LIMITS.resolutionMs,
     fifo: true,
     leaderRead: 'linearizable',
     notify: 'watch',
@@ -42,8 +49,8 @@ export class MemoryBackend extends BackendBase<MemoryElection> {
   constructor(url: MemoryUrl, options: ResolvedBackendOptions) {
     super();
     const store = memoryStore(url.storeName);
-    this.ttlMs = options.ttlMs;
-    this.capabilities = memoryCapabilities(options.ttlMs);
+    this.ttlMs = ttlInForce('memory', options.ttlMs, MEMORY_TTL_LIMITS, options);
+    this.capabilities = memoryCapabilities(this.ttlMs);
     const session = new Session<string>(
       {
         grant: async (ttlMs) => ({ id: store.grantSession(ttlMs), ttlMs }),
@@ -51,18 +58,18 @@ export class MemoryBackend extends BackendBase<MemoryElection> {
         revoke: async (id) => store.revokeSession(id),
       },
       {
-        ttlMs: options.ttlMs,
+        ttlMs: this.ttlMs,
         onDisconnect: options.onDisconnect,
         logger: options.logger,
         label: 'memory',
-        requestTimeoutMs: options.ttlMs,
+        requestTimeoutMs: this.ttlMs,
       },
     );
     this.context = {
       scope: this.scope,
       logger: options.logger,
-      ttlMs: options.ttlMs,
-      requestTimeoutMs: options.ttlMs,
+      ttlMs: this.ttlMs,
+      requestTimeoutMs: this.ttlMs,
       session,
       store,
     };
