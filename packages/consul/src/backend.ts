@@ -1,13 +1,14 @@
 import {
   BackendBase,
   type Capabilities,
+  grantableTtl,
   InvalidArgumentError,
   type ResolvedBackendOptions,
   requestTimeoutFor,
   Session,
 } from '@baton/core/adapter';
 import { ConsulApi, isConsulClient } from './api.js';
-import { consulCapabilities, effectiveTtlMs } from './capabilities.js';
+import { consulCapabilities, MAX_TTL_MS, TTL_RESOLUTION_MS } from './capabilities.js';
 import type { ConsulElectionContext } from './context.js';
 import { ConsulElection } from './election.js';
 import { HeldKeys } from './held.js';
@@ -50,12 +51,11 @@ const WATCH_WAIT_MS = 15_000;
  */
 export class ConsulBackend extends BackendBase<ConsulElection> {
   readonly kind = 'consul';
-  readonly capabilities: Capabilities;
-  /** The session ttl, rounded up to whole seconds. */
-  readonly ttlMs: number;
   readonly lockDelayMs: number;
   readonly prefix: string;
   private readonly context: ConsulElectionContext;
+  /** The session ttl in force: the request in whole seconds, raised to the servers' minimum when they refuse it. */
+  private readonly ttl: { ttlMs: number };
 
   constructor(url: ConsulUrl, options: ResolvedBackendOptions, overrides: ConsulBackendOptions = {}) {
     super();
@@ -64,11 +64,17 @@ export class ConsulBackend extends BackendBase<ConsulElection> {
     }
     const token = overrides.token ?? url.token;
     const dc = overrides.dc ?? url.dc;
-    this.ttlMs = effectiveTtlMs(options.ttlMs);
+    const ttl = {
+      ttlMs: grantableTtl(options.ttlMs, {
+        minMs: TTL_RESOLUTION_MS,
+        resolutionMs: TTL_RESOLUTION_MS,
+        maxMs: MAX_TTL_MS,
+      }),
+    };
+    this.ttl = ttl;
     this.lockDelayMs = overrides.lockDelayMs === undefined ? url.lockDelayMs : parseLockDelay(overrides.lockDelayMs);
     this.prefix = overrides.prefix ?? url.prefix;
-    this.capabilities = consulCapabilities(this.ttlMs, this.lockDelayMs);
-    const requestTimeoutMs = requestTimeoutFor(this.ttlMs, { minMs: 2_000, maxMs: 10_000 });
+    const requestTimeoutMs = requestTimeoutFor(ttl.ttlMs, { minMs: 2_000, maxMs: 10_000 });
     const api = new ConsulApi({
       hosts: url.hosts,
       secure: url.secure,
@@ -87,16 +93,25 @@ export class ConsulBackend extends BackendBase<ConsulElection> {
     this.context = {
       scope: this.scope,
       logger: options.logger,
-      ttlMs: this.ttlMs,
+      get ttlMs() {
+        return ttl.ttlMs;
+      },
       requestTimeoutMs,
       api,
       held,
       prefix: this.prefix,
       watchWaitMs: WATCH_WAIT_MS,
       session: new Session<string>(
-        consulSessionDriver(api, held, { ttlMs: this.ttlMs, lockDelayMs: this.lockDelayMs, requestTimeoutMs }),
+        consulSessionDriver(api, held, {
+          requestedTtlMs: options.ttlMs,
+          ttl,
+          lockDelayMs: this.lockDelayMs,
+          requestTimeoutMs,
+          strictTtl: options.strictTtl,
+          logger: options.logger,
+        }),
         {
-          ttlMs: this.ttlMs,
+          ttlMs: ttl.ttlMs,
           onDisconnect: options.onDisconnect,
           logger: options.logger,
           label: 'consul',
@@ -104,6 +119,15 @@ export class ConsulBackend extends BackendBase<ConsulElection> {
         },
       ),
     };
+  }
+
+  /** The session ttl in force. */
+  get ttlMs(): number {
+    return this.ttl.ttlMs;
+  }
+
+  get capabilities(): Capabilities {
+    return consulCapabilities(this.ttl.ttlMs, this.lockDelayMs);
   }
 
   /** The id of this client's live Consul session, if it has one (for test hooks and operators). */

@@ -1,4 +1,4 @@
-import type { Capabilities } from '@baton/core/adapter';
+import { type Capabilities, grantableTtl } from '@baton/core/adapter';
 
 /** Consul's default `session_ttl_min`; a server configured lower accepts shorter ttls. */
 export const DEFAULT_MIN_TTL_MS = 10_000;
@@ -8,16 +8,11 @@ export const MAX_TTL_MS = 86_400_000;
 export const TTL_RESOLUTION_MS = 1_000;
 
 /**
- * The ttl the session is created with: rounded up to whole seconds. Not raised to the
- * server's minimum: the server knows its own `session_ttl_min` and refuses a shorter ttl
- * with an error that connect() reports as ERR_INVALID_ARGUMENT.
+ * `ttlMs` is the ttl in force once connected; before, the request (its whole seconds, the
+ * servers' minimum being known only from their answer).
  */
-export function effectiveTtlMs(requestedMs: number): number {
-  return Math.min(MAX_TTL_MS, Math.ceil(requestedMs / TTL_RESOLUTION_MS) * TTL_RESOLUTION_MS);
-}
-
 export function consulCapabilities(ttlMs: number, lockDelayMs: number): Capabilities {
-  const ttl = effectiveTtlMs(ttlMs);
+  const ttl = grantableTtl(ttlMs, { minMs: TTL_RESOLUTION_MS, resolutionMs: TTL_RESOLUTION_MS, maxMs: MAX_TTL_MS });
   return {
     fencing: {
       source: 'raft index of the transaction that acquired the leader key (its ModifyIndex as that write returned it)',

@@ -10,7 +10,6 @@ export { ConsulBackend, type ConsulBackendOptions } from './backend.js';
 export {
   consulCapabilities,
   DEFAULT_MIN_TTL_MS,
-  effectiveTtlMs,
   MAX_TTL_MS,
   TTL_RESOLUTION_MS,
 } from './capabilities.js';

@@ -1,4 +1,4 @@
-import { consulCapabilities, effectiveTtlMs, parseConsulUrl } from '@baton/consul';
+import { consulCapabilities, parseConsulUrl } from '@baton/consul';
 import { describe, expect, it } from 'vitest';
 import { parseGoDuration } from '../src/responses.js';
 import { parseLockDelay } from '../src/url.js';
@@ -67,12 +67,6 @@ describe('parseConsulUrl', () => {
 });
 
 describe('ttl and capabilities', () => {
-  it('rounds ttls up to whole seconds and does not apply a minimum itself', () => {
-    expect(effectiveTtlMs(1)).toBe(1_000);
-    expect(effectiveTtlMs(2_000)).toBe(2_000);
-    expect(effectiveTtlMs(2_001)).toBe(3_000);
-  });
-
   it('declares a worst-case failover of 2 x ttl + lock-delay', () => {
     const capabilities = consulCapabilities(10_000, 15_000);
     expect(capabilities.worstCaseFailoverMs).toBe(35_000);

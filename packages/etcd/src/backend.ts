@@ -4,9 +4,10 @@ import {
   type ResolvedBackendOptions,
   requestTimeoutFor,
   Session,
+  ttlInForce,
 } from '@baton/core/adapter';
 import type { Etcd3 } from 'etcd3';
-import { effectiveTtlMs, etcdCapabilities } from './capabilities.js';
+import { etcdCapabilities, etcdTtlLimits } from './capabilities.js';
 import { asEtcdClient, createClient } from './client.js';
 import type { EtcdElectionContext } from './context.js';
 import { EtcdElection } from './election.js';
@@ -43,8 +44,8 @@ export class EtcdBackend extends BackendBase<EtcdElection> {
     this.etcd = client;
     this.ownsClient = ownsClient;
     this.prefix = url.prefix;
-    this.ttlMs = effectiveTtlMs(options.ttlMs, minTtlMs);
-    this.capabilities = etcdCapabilities(options.ttlMs, minTtlMs);
+    this.ttlMs = ttlInForce('etcd', options.ttlMs, etcdTtlLimits(minTtlMs), options);
+    this.capabilities = etcdCapabilities(this.ttlMs, minTtlMs);
     const requestTimeoutMs = requestTimeoutFor(this.ttlMs);
     const store = new EtcdStore(client, requestTimeoutMs);
     let seq = 0;

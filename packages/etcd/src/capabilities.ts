@@ -1,4 +1,4 @@
-import type { Capabilities } from '@baton/core/adapter';
+import { type Capabilities, grantableTtl, type TtlLimits } from '@baton/core/adapter';
 
 /** etcd's default minimum lease ttl: ceil(1.5 x election timeout of 1 s) = 2 s. The server may raise it. */
 export const DEFAULT_MIN_TTL_MS = 2_000;
@@ -9,16 +9,15 @@ const EXPIRY_SCAN_MS = 500;
 export const MAX_TTL_MS = Math.floor((2 ** 31 - 1) / TTL_RESOLUTION_MS) * TTL_RESOLUTION_MS;
 
 /**
- * The ttl a lease will get: rounded up to whole seconds, never below the server's minimum,
- * and never above MAX_TTL_MS (Node timers cannot wait longer than 2^31-1 ms).
+ * What leases the server grants: whole seconds, at least its minimum (learned at connect),
+ * at most MAX_TTL_MS (Node timers cannot wait longer than 2^31-1 ms).
  */
-export function effectiveTtlMs(requestedMs: number, minTtlMs = DEFAULT_MIN_TTL_MS): number {
-  const rounded = Math.ceil(requestedMs / TTL_RESOLUTION_MS) * TTL_RESOLUTION_MS;
-  return Math.min(Math.max(rounded, minTtlMs), MAX_TTL_MS);
+export function etcdTtlLimits(minTtlMs = DEFAULT_MIN_TTL_MS): TtlLimits {
+  return { minMs: minTtlMs, resolutionMs: TTL_RESOLUTION_MS, maxMs: MAX_TTL_MS };
 }
 
 export function etcdCapabilities(ttlMs: number, minTtlMs = DEFAULT_MIN_TTL_MS): Capabilities {
-  const effective = effectiveTtlMs(ttlMs, minTtlMs);
+  const effective = grantableTtl(ttlMs, etcdTtlLimits(minTtlMs));
   return {
     fencing: {
       source: "create revision of the leader's key (etcd's cluster-wide revision counter)",

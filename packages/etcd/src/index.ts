@@ -6,7 +6,7 @@ import { etcdCapabilities } from './capabilities.js';
 import { type EtcdUrl, parseEtcdUrl } from './url.js';
 
 export { EtcdBackend } from './backend.js';
-export { DEFAULT_MIN_TTL_MS, effectiveTtlMs, etcdCapabilities, TTL_RESOLUTION_MS } from './capabilities.js';
+export { DEFAULT_MIN_TTL_MS, etcdCapabilities, etcdTtlLimits, TTL_RESOLUTION_MS } from './capabilities.js';
 export type { EtcdElection } from './election.js';
 export { DEFAULT_ETCD_PORT, DEFAULT_PREFIX, type EtcdUrl, parseEtcdUrl } from './url.js';
 

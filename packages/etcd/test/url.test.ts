@@ -1,5 +1,6 @@
+import { grantableTtl } from '@baton/core/adapter';
 import { describe, expect, it } from 'vitest';
-import { effectiveTtlMs, etcdCapabilities, parseEtcdUrl } from '../src/index.js';
+import { etcdCapabilities, etcdTtlLimits, parseEtcdUrl } from '../src/index.js';
 import { candidateKey, electionPrefix } from '../src/keys.js';
 
 const invalid = expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' });
@@ -74,13 +75,14 @@ describe('key layout', () => {
 
 describe('ttl', () => {
   it('rounds up to whole seconds and never goes below the server minimum', () => {
-    expect(effectiveTtlMs(500)).toBe(2_000);
-    expect(effectiveTtlMs(2_000)).toBe(2_000);
-    expect(effectiveTtlMs(2_001)).toBe(3_000);
-    expect(effectiveTtlMs(10_000)).toBe(10_000);
-    expect(effectiveTtlMs(1_000, 1_000)).toBe(1_000);
-    expect(effectiveTtlMs(1_000, 5_000)).toBe(5_000);
-    expect(effectiveTtlMs(2 ** 31 - 1)).toBe(2_147_483_000);
+    const grants = (ttlMs: number, minTtlMs?: number) => grantableTtl(ttlMs, etcdTtlLimits(minTtlMs));
+    expect(grants(500)).toBe(2_000);
+    expect(grants(2_000)).toBe(2_000);
+    expect(grants(2_001)).toBe(3_000);
+    expect(grants(10_000)).toBe(10_000);
+    expect(grants(1_000, 1_000)).toBe(1_000);
+    expect(grants(1_000, 5_000)).toBe(5_000);
+    expect(grants(2_147_483_000)).toBe(2_147_483_000);
   });
 
   it('declares what it guarantees', () => {

@@ -3,11 +3,12 @@ import {
   type BackendFactory,
   BackendUnavailableError,
   type Capabilities,
-  InvalidArgumentError,
+  grantableTtl,
   type ResolvedBackendOptions,
+  ttlInForce,
 } from '@baton/core/adapter';
 import { Cluster } from 'ioredis';
-import { MIN_TTL_MS, redisCapabilities } from './capabilities.js';
+import { REDIS_TTL_LIMITS, redisCapabilities } from './capabilities.js';
 import { type Connections, openConnections, type RedisClient, requestTimeout } from './connections.js';
 import type { RedisElectionContext } from './context.js';
 import { RedisElection } from './election.js';
@@ -23,7 +24,7 @@ import { parseRedisUrl, type RedisTarget } from './url.js';
 export class RedisBackend extends BackendBase<RedisElection> {
   readonly kind = 'redis';
   readonly capabilities: Capabilities;
-  /** The ttl in force: the requested one rounded up to whole milliseconds (PX). */
+  /** The ttl in force: the requested one raised to whole milliseconds (PX), at least 100 ms. */
   readonly ttlMs: number;
   readonly prefix: string;
   /** The database index the keys live in (0 on a Cluster). */
@@ -47,7 +48,7 @@ export class RedisBackend extends BackendBase<RedisElection> {
     this.subscriberName = connections.subscriberName;
     this.prefix = prefix;
     this.db = connections.db;
-    this.ttlMs = Math.ceil(options.ttlMs);
+    this.ttlMs = options.ttlMs;
     this.capabilities = redisCapabilities(this.ttlMs);
     const requestTimeoutMs = requestTimeout(this.ttlMs);
     this.context = {
@@ -117,17 +118,15 @@ export const redisBackendFactory: BackendFactory<RedisTarget> = {
   kind: 'redis',
   schemes: ['redis', 'rediss'],
   parseUrl: parseRedisUrl,
-  capabilities: (options) => redisCapabilities(Math.ceil(options.ttlMs)),
+  capabilities: (options) => redisCapabilities(grantableTtl(options.ttlMs, REDIS_TTL_LIMITS)),
   async connect(target, options, signal) {
-    if (options.ttlMs < MIN_TTL_MS) {
-      throw new InvalidArgumentError(`ttlMs must be at least ${MIN_TTL_MS} ms on Redis, got ${options.ttlMs}`);
-    }
+    const ttlMs = ttlInForce('redis', options.ttlMs, REDIS_TTL_LIMITS, options);
     const connections = await openConnections(target, options, signal);
     if (signal.aborted) {
       connections.subscriber.disconnect();
       if (connections.ownsClient) connections.client.disconnect();
       throw signal.reason;
     }
-    return new RedisBackend(connections, target.prefix, options);
+    return new RedisBackend(connections, target.prefix, { ...options, ttlMs });
   },
 };

@@ -1,7 +1,10 @@
 import type { Capabilities } from '@baton/core/adapter';
 
-/** Below this a renewal every ttl/3 has too little room for one loopback round trip on a busy host. */
-export const MIN_TTL_MS = 100;
+/**
+ * PX takes whole milliseconds. Below 100 ms a renewal every ttl/3 has too little room for one
+ * loopback round trip on a busy host.
+ */
+export const REDIS_TTL_LIMITS = { minMs: 100, resolutionMs: 1, maxMs: 2 ** 31 - 1 } as const;
 /** How long after a key's expiry a waiter may still sleep before it retries (its poll jitter). */
 export const POLL_JITTER_MS = 100;
 
@@ -13,9 +16,9 @@ export function redisCapabilities(ttlMs: number): Capabilities {
       regression:
         "on an asynchronous replica failover (the promoted replica may lack the counter's last write), or when the server's clock is set back across a restart without persistence",
     },
-    minTtlMs: MIN_TTL_MS,
-    maxTtlMs: 2 ** 31 - 1,
-    ttlResolutionMs: 1,
+    minTtlMs: REDIS_TTL_LIMITS.minMs,
+    maxTtlMs: REDIS_TTL_LIMITS.maxMs,
+    ttlResolutionMs: REDIS_TTL_LIMITS.resolutionMs,
     fifo: false,
     leaderRead: 'linearizable',
     notify: 'pubsub',

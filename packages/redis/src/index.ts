@@ -5,7 +5,7 @@ import type { RedisClient } from './connections.js';
 import type { RedisTarget } from './url.js';
 
 export { RedisBackend, redisBackendFactory } from './backend.js';
-export { MIN_TTL_MS, redisCapabilities } from './capabilities.js';
+export { REDIS_TTL_LIMITS, redisCapabilities } from './capabilities.js';
 export type { RedisClient } from './connections.js';
 export type { RedisElection } from './election.js';
 export { DEFAULT_PREFIX } from './keys.js';

@@ -91,9 +91,12 @@ describeBackend('redis')('redis adapter on a real server', () => {
     }
   });
 
-  it('refuses a non-ioredis client and a ttl below 100 ms', async () => {
+  it('refuses a non-ioredis client; raises a ttl below 100 ms to 100, or refuses it under strictTtl', async () => {
     await expect(open({ client: { not: 'a client' } })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
-    await expect(open({ ttlMs: 50 })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+    const raised = await open({ ttlMs: 50 });
+    expect(raised.ttlMs).toBe(100);
+    await raised.close();
+    await expect(open({ ttlMs: 50, strictTtl: true })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
   });
 
   it('maps refused credentials to ERR_AUTH', async () => {

@@ -34,6 +34,8 @@ export class ZooKeeperBackend extends BackendBase<ZooKeeperElection> {
         connectAttemptMs: Math.min(5_000, Math.max(1_500, options.ttlMs * 0.75)),
         logger: options.logger,
       },
+      requestedTtlMs: options.ttlMs,
+      strictTtl: options.strictTtl,
       onDisconnect: options.onDisconnect,
       logger: options.logger,
       grantTimeoutMs: Math.max(options.connectTimeoutMs, requestTimeoutMs),

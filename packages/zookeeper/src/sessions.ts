@@ -1,4 +1,5 @@
 import {
+  acceptGrantedTtl,
   BackendUnavailableError,
   InvalidArgumentError,
   type Lease,
@@ -11,8 +12,15 @@ import { type ConnectionOptions, ZkConnection } from './connection.js';
 import { hasCode } from './errors.js';
 import { ZK } from './native.js';
 
+/** The smallest session timeout asked of the server, whatever ttl was requested. */
+const MIN_ASKED_TIMEOUT_MS = 100;
+
 export interface ZkSessionsOptions {
   readonly connection: ConnectionOptions;
+  /** The ttl asked for; the server negotiates the session timeout in force. */
+  readonly requestedTtlMs: number;
+  /** Refuse a session timeout the server raised, instead of logging it. */
+  readonly strictTtl: boolean;
   readonly onDisconnect: 'abort' | 'tolerate-until-deadline';
   readonly logger: Logger;
   /** Bound on opening a session. */
@@ -47,9 +55,8 @@ export class ZkSessions {
     this.adoptable = options.adoptable;
     this.session = new Session<ZkConnection>(
       {
-        grant: async (ttlMs, signal) => {
-          const connection = await this.openConnection(ttlMs, signal);
-          this.grantedTtlMs = connection.negotiatedTimeoutMs;
+        grant: async (_ttlMs, signal) => {
+          const connection = await this.openConnection(signal);
           return { id: connection, ttlMs: connection.negotiatedTimeoutMs };
         },
         renew: async (connection, signal) => {
@@ -118,30 +125,47 @@ export class ZkSessions {
     this.retirePrevious();
   }
 
-  private async openConnection(ttlMs: number, signal: AbortSignal): Promise<ZkConnection> {
+  private async openConnection(signal: AbortSignal): Promise<ZkConnection> {
     this.retirePrevious();
-    const options = { ...this.options.connection, sessionTimeoutMs: ttlMs };
+    // The C client takes whole milliseconds and times out its own handshake at 2/3 of the
+    // timeout it asked for, so it asks for at least 100 ms; the server raises whatever is
+    // below its own minimum (2 x tickTime).
+    const asked = this.grantedTtlMs ?? Math.max(MIN_ASKED_TIMEOUT_MS, Math.ceil(this.options.requestedTtlMs));
+    const options = { ...this.options.connection, sessionTimeoutMs: asked };
     if (this.adoptable !== undefined) {
       const client = this.adoptable;
       this.adoptable = undefined;
+      let connection: ZkConnection;
       try {
-        return await ZkConnection.adopt(client, options, signal);
+        connection = await ZkConnection.adopt(client, options, signal);
       } catch (error) {
         if (error instanceof TypeError) throw new InvalidArgumentError(error.message, { cause: error });
         throw error;
       }
+      this.acceptTimeout(connection);
+      return connection;
     }
     const connection = await ZkConnection.open(options, signal);
     this.opened.set(connection, undefined);
     connection.onEnded(() => this.opened.delete(connection));
-    if (connection.negotiatedTimeoutMs !== ttlMs) {
-      connection.close();
-      throw new InvalidArgumentError(
-        `ttlMs ${ttlMs} is outside what the ZooKeeper server allows: it granted a session timeout of ` +
-          `${connection.negotiatedTimeoutMs} ms (its minSessionTimeout and maxSessionTimeout, by default 2 and 20 x tickTime)`,
-      );
-    }
+    this.acceptTimeout(connection);
     return connection;
+  }
+
+  /**
+   * The server negotiates the session timeout into its [minSessionTimeout, maxSessionTimeout]
+   * (by default 2 and 20 x tickTime): Baton's ttl policy decides whether that is accepted.
+   * Once one is accepted, later sessions ask for it and get it again.
+   */
+  private acceptTimeout(connection: ZkConnection): void {
+    const granted = connection.negotiatedTimeoutMs;
+    if (granted === this.grantedTtlMs) return;
+    try {
+      this.grantedTtlMs = acceptGrantedTtl('zookeeper', this.options.requestedTtlMs, granted, this.options);
+    } catch (error) {
+      connection.close();
+      throw error;
+    }
   }
 
   /**
