@@ -5,6 +5,7 @@ import { lossCases } from './cases/loss.js';
 import { observeCases } from './cases/observe.js';
 import { processCases } from './cases/process.js';
 import { scaleCases } from './cases/scale.js';
+import { ttlCases } from './cases/ttl.js';
 import { SuiteContext } from './context.js';
 import { measurements } from './measurements.js';
 import { CaseLedger } from './registry.js';
@@ -41,6 +42,7 @@ export function runConformanceSuite(suite: ConformanceSuite): void {
     lossCases(registry);
     inputCases(registry);
     scaleCases(registry);
+    ttlCases(registry);
     processCases(registry);
   });
 }

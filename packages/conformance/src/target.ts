@@ -45,7 +45,8 @@ export type CaseId =
   | '14-bad-input'
   | '14-unreachable'
   | '15-many-elections'
-  | '15-shared-renewal';
+  | '15-shared-renewal'
+  | '16-ttl-policy';
 
 /** What the process-level cases need to put faults between clients and a real store. */
 export interface FaultHooks {
