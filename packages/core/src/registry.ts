@@ -30,6 +30,7 @@ export const adapterPackages: Readonly<Record<string, string>> = {
   consuls: '@baton/consul',
   redis: '@baton/redis',
   rediss: '@baton/redis',
+  kubernetes: '@baton/kubernetes',
 };
 
 // Kept on globalThis so that two copies of @baton/core in one process share one registry.
