@@ -25,6 +25,11 @@ export interface KubernetesBackendOptions {
    * @default '/var/run/secrets/kubernetes.io/serviceaccount', where Kubernetes mounts it
    */
   readonly serviceAccountDir?: string;
+  /**
+   * The environment to find `KUBERNETES_SERVICE_HOST` and `KUBERNETES_SERVICE_PORT` in.
+   * @default process.env
+   */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 /**
@@ -121,6 +126,7 @@ export async function openKubernetesBackend(
   const cluster = clusterConfig(url, {
     ...(options.client === undefined ? {} : { client: options.client as KubeConfig }),
     ...(overrides.serviceAccountDir === undefined ? {} : { serviceAccountDir: overrides.serviceAccountDir }),
+    ...(overrides.env === undefined ? {} : { env: overrides.env }),
   });
   const api = await LeaseApi.create(cluster, requestTimeoutFor(ttlMs));
   try {
