@@ -13,6 +13,7 @@ const adapters: Readonly<Record<string, () => Promise<unknown>>> = {
   consuls: () => import('@baton/consul'),
   redis: () => import('@baton/redis'),
   rediss: () => import('@baton/redis'),
+  kubernetes: () => import('@baton/kubernetes'),
 };
 
 /**

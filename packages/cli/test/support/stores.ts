@@ -1,14 +1,27 @@
 import type { StoreHooks } from '@baton/conformance';
-import type { BackendKind } from '../../../../test/backends/index.js';
+import type { BackendKind, ServerHandle } from '../../../../test/backends/index.js';
+import { KubernetesServer } from '../../../../test/backends/index.js';
 
-export const STORE_KINDS: readonly BackendKind[] = ['etcd', 'zookeeper', 'consul', 'redis'];
+export const STORE_KINDS: readonly BackendKind[] = ['etcd', 'zookeeper', 'consul', 'redis', 'kubernetes'];
+
+/** The harness's Kubernetes server, which carries the credentials a kubernetes:// URL names. */
+function kubernetesServer(server: ServerHandle | undefined): KubernetesServer {
+  if (!(server instanceof KubernetesServer)) throw new Error('a kubernetes URL needs the harness KubernetesServer');
+  return server;
+}
 
 /**
- * The URL of a store at `host:port`. Consul's lock-delay (15 s by default) holds a key
- * after a session is invalidated; it would only slow these tests' failovers down, so it is
- * off, which is also the harder case for stopping a command in time.
+ * The URL of a store at `host:port` (`server` is the store itself, for what the address alone
+ * does not say). Consul's lock-delay (15 s by default) holds a key after a session is
+ * invalidated; it would only slow these tests' failovers down, so it is off, which is also the
+ * harder case for stopping a command in time. Kubernetes: the least-privileged elector user's
+ * kubeconfig, sent to `host:port`.
  */
-export function storeUrl(kind: BackendKind, host: string, port: number): string {
+export function storeUrl(kind: BackendKind, host: string, port: number, server?: ServerHandle): string {
+  if (kind === 'kubernetes') {
+    const { elector, namespace } = kubernetesServer(server);
+    return `kubernetes://${host}:${port}?${new URLSearchParams({ kubeconfig: elector.kubeconfig, namespace })}`;
+  }
   return `${kind}://${host}:${port}${kind === 'consul' ? '?lockDelay=0' : ''}`;
 }
 
@@ -18,6 +31,7 @@ export async function storeHooks(
   host: string,
   port: number,
   ttlMs: number,
+  server?: ServerHandle,
 ): Promise<{ readonly hooks: StoreHooks; close(): Promise<void> }> {
   switch (kind) {
     case 'etcd': {
@@ -37,6 +51,10 @@ export async function storeHooks(
     case 'redis': {
       const { redisHooks } = await import('../../../redis/test/hooks.js');
       return redisHooks(`redis://${host}:${port}`, ttlMs);
+    }
+    case 'kubernetes': {
+      const { kubernetesHooks } = await import('../../../kubernetes/test/hooks.js');
+      return { hooks: kubernetesHooks(kubernetesServer(server), ttlMs), close: async () => {} };
     }
     default:
       throw new Error(`the CLI tests do not drive ${kind} yet`);
