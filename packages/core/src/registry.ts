@@ -30,6 +30,8 @@ export const adapterPackages: Readonly<Record<string, string>> = {
   consuls: '@baton/consul',
   redis: '@baton/redis',
   rediss: '@baton/redis',
+  postgres: '@baton/postgres',
+  postgresql: '@baton/postgres',
 };
 
 // Kept on globalThis so that two copies of @baton/core in one process share one registry.
