@@ -3,7 +3,7 @@ import { connect } from '@baton/core';
 import '../src/index.js';
 import { describeBackend, type ServerHandle, startServer } from '../../../test/backends/index.js';
 import { type PostgresHooks, postgresHooks } from './hooks.js';
-import { STATS_SETTINGS, urlVia } from './support.js';
+import { STATS_SETTINGS, urlVia } from './support/settings.js';
 
 const TTL_MS = 2_000;
 

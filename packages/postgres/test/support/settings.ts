@@ -1,4 +1,4 @@
-import type { StartOptions } from '../../../test/backends/index.js';
+import type { StartOptions } from '../../../../test/backends/index.js';
 
 /** Loads pg_stat_statements, which the hooks' renewalCount reads. */
 export const STATS_SETTINGS: StartOptions = { postgresSettings: { shared_preload_libraries: 'pg_stat_statements' } };
