@@ -33,7 +33,13 @@ export class PostgresBackend extends BackendBase<PostgresElection> {
   private readonly context: PostgresElectionContext;
   private readonly connections: Connections;
 
-  constructor(connections: Connections, store: PgStore, hub: NotificationHub, ttlMs: number, options: ResolvedBackendOptions) {
+  constructor(
+    connections: Connections,
+    store: PgStore,
+    hub: NotificationHub,
+    ttlMs: number,
+    options: ResolvedBackendOptions,
+  ) {
     super();
     this.connections = connections;
     this.schema = store.schema;

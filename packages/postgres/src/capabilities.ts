@@ -14,7 +14,8 @@ export function postgresCapabilities(ttlMs: number): Capabilities {
   const effective = grantableTtl(ttlMs, POSTGRES_TTL_LIMITS);
   return {
     fencing: {
-      source: "the candidate row's token: the election's counter + 1, or the server clock in µs if higher, taken under the election row's lock",
+      source:
+        "the candidate row's token: the election's counter + 1, or the server clock in µs if higher, taken under the election row's lock",
       regression:
         'a restore, point-in-time recovery or promotion of an asynchronous replica that loses issued tokens, on a server whose clock reads earlier than when they were issued',
     },

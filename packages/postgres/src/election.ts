@@ -146,7 +146,11 @@ export class PostgresElection extends ElectionBase<PostgresElectionContext> {
         }
         if (turn.status !== 'waiting') return turn.status === 'leader' && grant.lease.isValid;
         const recheckMs = turn.recheckMs + RECHECK_SLACK_MS;
-        await feed.waitFor(turn.predecessor, notifications.listening ? recheckMs : Math.min(recheckMs, POLL_WHILE_DEAF_MS), stop);
+        await feed.waitFor(
+          turn.predecessor,
+          notifications.listening ? recheckMs : Math.min(recheckMs, POLL_WHILE_DEAF_MS),
+          stop,
+        );
       }
     } finally {
       unlost();

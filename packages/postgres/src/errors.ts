@@ -31,7 +31,8 @@ export function toBatonError(error: unknown, what: string): Error {
   const message = error instanceof Error ? error.message : String(error);
   const state = sqlState(error);
   const detail = state === undefined ? message : `${message} (SQLSTATE ${state})`;
-  if (isAuthFailure(error)) return new AuthError(`PostgreSQL refused the credentials (${what}): ${detail}`, { cause: error });
+  if (isAuthFailure(error))
+    return new AuthError(`PostgreSQL refused the credentials (${what}): ${detail}`, { cause: error });
   return new BackendUnavailableError(`PostgreSQL ${what} failed: ${detail}`, { cause: error });
 }
 

@@ -28,9 +28,14 @@ export type Queryable = pg.Pool | pg.ClientBase;
  *   and the server ended it; nothing of `work` is committed then.
  * @throws InvalidArgumentError for a malformed election name, token or schema; whatever `work` throws (after a rollback).
  */
-export async function fencedTransaction<T>(db: Queryable, fence: Fence, work: (tx: pg.ClientBase) => Promise<T>): Promise<T> {
+export async function fencedTransaction<T>(
+  db: Queryable,
+  fence: Fence,
+  work: (tx: pg.ClientBase) => Promise<T>,
+): Promise<T> {
   validateElectionName(fence.election);
-  if (typeof fence.token !== 'bigint' || fence.token <= 0n) throw new InvalidArgumentError('token must be a bigint > 0');
+  if (typeof fence.token !== 'bigint' || fence.token <= 0n)
+    throw new InvalidArgumentError('token must be a bigint > 0');
   const assert = `SELECT ${quoteSchema(fence.schema ?? DEFAULT_SCHEMA)}.assert_leader($1::text, $2::bigint)`;
   const pooled = isPool(db);
   const client = pooled ? await db.connect() : db;

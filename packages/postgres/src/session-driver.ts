@@ -18,7 +18,9 @@ export function postgresSessionDriver(store: PgStore, candidacies: Candidacies, 
     grant: async (ttlMs, signal) => {
       const id = randomUUID();
       await store.openSession(id, ttlMs, label, signal);
-      store.sweepExpired(SWEEP_LIMIT).catch((error: unknown) => logger.debug({ err: error }, 'sweep of expired sessions failed'));
+      store
+        .sweepExpired(SWEEP_LIMIT)
+        .catch((error: unknown) => logger.debug({ err: error }, 'sweep of expired sessions failed'));
       return { id, ttlMs };
     },
     renew: async (id, signal) => {

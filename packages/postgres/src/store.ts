@@ -102,7 +102,13 @@ export class PgStore {
   async ensureSchema(create: boolean, signal: AbortSignal, timeoutMs: number): Promise<void> {
     let version: number | undefined;
     try {
-      const rows = await this.query<{ version: number | null }>('schema read', this.sql.schemaVersion, [], signal, timeoutMs);
+      const rows = await this.query<{ version: number | null }>(
+        'schema read',
+        this.sql.schemaVersion,
+        [],
+        signal,
+        timeoutMs,
+      );
       version = rows[0]?.version ?? undefined;
     } catch (error) {
       const state = sqlState((error as Error).cause);
@@ -174,12 +180,12 @@ export class PgStore {
   }
 
   async leader(election: string, signal: AbortSignal): Promise<LeaderRead | undefined> {
-    const [row] = await this.query<{ token: string; candidate_id: string; value: string | null; expires_in_ms: number }>(
-      'leader read',
-      this.sql.leader,
-      [election],
-      signal,
-    );
+    const [row] = await this.query<{
+      token: string;
+      candidate_id: string;
+      value: string | null;
+      expires_in_ms: number;
+    }>('leader read', this.sql.leader, [election], signal);
     if (!row) return undefined;
     const info: LeaderInfo = {
       id: row.candidate_id,

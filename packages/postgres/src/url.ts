@@ -46,12 +46,15 @@ export function parsePostgresUrl(raw: string): PostgresUrl {
   if (url.hash !== '') throw new InvalidArgumentError(`"${shown}" must not have a #fragment`);
   for (const key of url.searchParams.keys()) {
     if (!KNOWN_PARAMS.has(key)) {
-      throw new InvalidArgumentError(`unknown parameter "${key}" in "${shown}"; known: ${[...KNOWN_PARAMS].join(', ')}`);
+      throw new InvalidArgumentError(
+        `unknown parameter "${key}" in "${shown}"; known: ${[...KNOWN_PARAMS].join(', ')}`,
+      );
     }
   }
   const host = decode(url.hostname.replace(/^\[(.*)\]$/, '$1'), shown);
   const port = url.port === '' ? DEFAULT_POSTGRES_PORT : Number(url.port);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new InvalidArgumentError(`port out of range in "${shown}"`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new InvalidArgumentError(`port out of range in "${shown}"`);
   const path = decode(url.pathname.replace(/^\//, ''), shown);
   if (path.includes('/')) throw new InvalidArgumentError(`"${shown}" has more than a database name in its path`);
   const schema = url.searchParams.get('schema') ?? DEFAULT_SCHEMA;

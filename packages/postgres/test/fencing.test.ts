@@ -3,9 +3,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CandidateProcess } from '@baton/conformance';
 import { connect } from '@baton/core';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectPostgres, fencedTransaction, NOT_LEADER_SQLSTATE } from '../src/index.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeBackend, type ServerHandle, startServer } from '../../../test/backends/index.js';
+import { connectPostgres, fencedTransaction, NOT_LEADER_SQLSTATE } from '../src/index.js';
 
 const TTL_MS = 2_000;
 const writerScript = new URL('./support/fenced-writer.ts', import.meta.url);
@@ -30,55 +30,51 @@ describeBackend('postgres')('postgres: transactional fencing', () => {
     return table;
   };
 
-  it(
-    'a leader frozen inside a fenced transaction past its ttl: the successor leads only once that transaction is ended, its commit after resuming is refused, and no row written after the successor began holds the old token',
-    async () => {
-      const table = await newTable();
-      const election = `fencing/${randomUUID().slice(0, 8)}`;
-      const start = (id: string) =>
-        CandidateProcess.startScript(writerScript, { id, url: server.url, ttlMs: TTL_MS, election, table }, 30_000);
-      const a = await start('a');
-      const b = await start('b');
-      try {
-        const elected = await a.waitFor('a elected', 10_000, (e) => e.event === 'elected');
-        await a.waitFor('a writing', 5_000, (e) => e.event === 'wrote' && e.accepted === true);
-        a.send('hold');
-        const inTx = await a.waitFor('a inside its transaction', 5_000, (e) => e.event === 'in-tx');
-        a.signal('SIGSTOP');
-        const frozenAt = process.hrtime.bigint();
-        const next = await b.waitFor('b elected', TTL_MS * 3 + 5_000, (e) => e.event === 'elected');
-        expect(BigInt(next.token ?? 0)).toBeGreaterThan(BigInt(elected.token ?? 0));
-        await b.waitFor('b writing', 5_000, (e) => e.event === 'wrote' && e.accepted === true);
-        // Frozen for more than a ttl, as the case requires.
-        expect(Number(BigInt(next.at) - frozenAt) / 1e6).toBeGreaterThan(TTL_MS * 0.5);
-        const resumedFrom = a.events.length;
-        a.signal('SIGCONT');
-        const heldCommit = await a.waitFor('the held commit', 5_000, (e) => e.event === 'wrote', resumedFrom);
-        expect(heldCommit).toMatchObject({ accepted: false, writer: 'a-held' });
-        const afterResume = await a.waitFor(
-          'a write after resuming',
-          5_000,
-          (e) => e.event === 'wrote' && e.writer === 'a',
-          a.events.indexOf(heldCommit) + 1,
-        );
-        expect(afterResume).toMatchObject({ accepted: false, error: 'ERR_LEADERSHIP_LOST deposed' });
-        expect(inTx.token).toBe(elected.token);
+  it('a leader frozen inside a fenced transaction past its ttl: the successor leads only once that transaction is ended, its commit after resuming is refused, and no row written after the successor began holds the old token', async () => {
+    const table = await newTable();
+    const election = `fencing/${randomUUID().slice(0, 8)}`;
+    const start = (id: string) =>
+      CandidateProcess.startScript(writerScript, { id, url: server.url, ttlMs: TTL_MS, election, table }, 30_000);
+    const a = await start('a');
+    const b = await start('b');
+    try {
+      const elected = await a.waitFor('a elected', 10_000, (e) => e.event === 'elected');
+      await a.waitFor('a writing', 5_000, (e) => e.event === 'wrote' && e.accepted === true);
+      a.send('hold');
+      const inTx = await a.waitFor('a inside its transaction', 5_000, (e) => e.event === 'in-tx');
+      a.signal('SIGSTOP');
+      const frozenAt = process.hrtime.bigint();
+      const next = await b.waitFor('b elected', TTL_MS * 3 + 5_000, (e) => e.event === 'elected');
+      expect(BigInt(next.token ?? 0)).toBeGreaterThan(BigInt(elected.token ?? 0));
+      await b.waitFor('b writing', 5_000, (e) => e.event === 'wrote' && e.accepted === true);
+      // Frozen for more than a ttl, as the case requires.
+      expect(Number(BigInt(next.at) - frozenAt) / 1e6).toBeGreaterThan(TTL_MS * 0.5);
+      const resumedFrom = a.events.length;
+      a.signal('SIGCONT');
+      const heldCommit = await a.waitFor('the held commit', 5_000, (e) => e.event === 'wrote', resumedFrom);
+      expect(heldCommit).toMatchObject({ accepted: false, writer: 'a-held' });
+      const afterResume = await a.waitFor(
+        'a write after resuming',
+        5_000,
+        (e) => e.event === 'wrote' && (e as { writer?: string }).writer === 'a',
+        a.events.indexOf(heldCommit) + 1,
+      );
+      expect(afterResume).toMatchObject({ accepted: false, error: 'ERR_LEADERSHIP_LOST deposed' });
+      expect(inTx.token).toBe(elected.token);
 
-        const { rows } = await app.query<{ late: string; held: string; b: string }>(
-          `SELECT count(*) FILTER (WHERE token = $1 AND seq > (SELECT min(seq) FROM ${table} WHERE token = $2)) AS late,
+      const { rows } = await app.query<{ late: string; held: string; b: string }>(
+        `SELECT count(*) FILTER (WHERE token = $1 AND seq > (SELECT min(seq) FROM ${table} WHERE token = $2)) AS late,
                   count(*) FILTER (WHERE writer = 'a-held') AS held,
                   count(*) FILTER (WHERE token = $2) AS b
              FROM ${table}`,
-          [elected.token, next.token],
-        );
-        expect(rows[0]).toMatchObject({ late: '0', held: '0' });
-        expect(Number(rows[0]?.b)).toBeGreaterThan(0);
-      } finally {
-        await Promise.allSettled([a.stop(), b.stop()]);
-      }
-    },
-    60_000,
-  );
+        [elected.token, next.token],
+      );
+      expect(rows[0]).toMatchObject({ late: '0', held: '0' });
+      expect(Number(rows[0]?.b)).toBeGreaterThan(0);
+    } finally {
+      await Promise.allSettled([a.stop(), b.stop()]);
+    }
+  }, 60_000);
 
   it('a token that no longer leads is refused with SQLSTATE NL001 in one statement, and the helper says ERR_LEADERSHIP_LOST', async () => {
     const table = await newTable();
@@ -97,7 +93,9 @@ describeBackend('postgres')('postgres: transactional fencing', () => {
       });
       const fence = { election: election.name, token: leadership.token };
       await expect(
-        fencedTransaction(app, fence, (tx) => tx.query(`INSERT INTO ${table} (token, writer) VALUES ($1, 'late')`, [fence.token.toString()])),
+        fencedTransaction(app, fence, (tx) =>
+          tx.query(`INSERT INTO ${table} (token, writer) VALUES ($1, 'late')`, [fence.token.toString()]),
+        ),
       ).rejects.toMatchObject({ code: 'ERR_LEADERSHIP_LOST', reason: 'deposed' });
       // The election's own helper refuses at once, without a round trip, once the leadership knows it ended.
       await expect(election.transaction(leadership, app, async () => undefined)).rejects.toMatchObject({

@@ -21,7 +21,9 @@ interface Plan {
 
 const plan = JSON.parse(process.argv[2] ?? '{}') as Plan;
 const emit = (event: string, fields: Record<string, unknown> = {}): void => {
-  process.stdout.write(`${JSON.stringify({ event, id: plan.id, at: process.hrtime.bigint().toString(), ...fields })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ event, id: plan.id, at: process.hrtime.bigint().toString(), ...fields })}\n`,
+  );
 };
 
 let hold = false;
@@ -40,13 +42,16 @@ const leadership = await backend.election(plan.election).campaign({ id: plan.id 
 emit('elected', { token: leadership.token.toString() });
 leadership.ended.then((reason) => emit('lost', { reason }));
 
-for (let n = 0; !exiting; n++) {
+while (!exiting) {
   const held = hold;
   hold = false;
   const writer = held ? `${plan.id}-held` : plan.id;
   try {
     await fencedTransaction(app, { election: plan.election, token: leadership.token }, async (tx) => {
-      await tx.query(`INSERT INTO ${plan.table} (token, writer) VALUES ($1, $2)`, [leadership.token.toString(), writer]);
+      await tx.query(`INSERT INTO ${plan.table} (token, writer) VALUES ($1, $2)`, [
+        leadership.token.toString(),
+        writer,
+      ]);
       if (held) {
         emit('in-tx', { token: leadership.token.toString() });
         await sleep(300);
@@ -55,7 +60,12 @@ for (let n = 0; !exiting; n++) {
     emit('wrote', { accepted: true, writer, token: leadership.token.toString() });
   } catch (error) {
     const { code, reason } = error as { code?: string; reason?: string };
-    emit('wrote', { accepted: false, writer, token: leadership.token.toString(), error: `${code} ${reason ?? ''}`.trim() });
+    emit('wrote', {
+      accepted: false,
+      writer,
+      token: leadership.token.toString(),
+      error: `${code} ${reason ?? ''}`.trim(),
+    });
   }
   await sleep(50);
 }
