@@ -114,7 +114,7 @@ for (const kind of STORE_KINDS) {
         await eventually('the command to start', 10_000, async () => readLives(log)[0]);
       }
       const { host, port } = store.server();
-      const hooks = await storeHooks(kind, host, port, TTL_MS);
+      const hooks = await storeHooks(kind, host, port, TTL_MS, store.server());
       try {
         await Promise.all([again, once].map(({ election }) => hooks.hooks.deleteLeaderKey(election)));
       } finally {

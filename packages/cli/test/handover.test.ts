@@ -102,7 +102,7 @@ for (const kind of STORE_KINDS) {
       try {
         // The command ignores SIGTERM: only baton's SIGKILL, on its schedule, can stop it.
         const { a, b, logs, first } = await twoReplicas('blackhole', {
-          url: storeUrl(kind, proxy.host, proxy.port),
+          url: storeUrl(kind, proxy.host, proxy.port, store.server()),
           env: { TICKER_ON_TERM: 'ignore' },
         });
         proxy.setMode('blackhole');

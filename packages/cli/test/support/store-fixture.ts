@@ -40,7 +40,7 @@ export function useStore(kind: BackendKind): StoreFixture {
   };
   return {
     server: current,
-    url: () => storeUrl(kind, current().host, current().port),
+    url: () => storeUrl(kind, current().host, current().port, current()),
     file: (name) => {
       if (!dir) throw new Error('no scratch directory');
       return path.join(dir, name.replaceAll('/', '-'));

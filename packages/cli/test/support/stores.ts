@@ -1,14 +1,19 @@
 import type { StoreHooks } from '@baton/conformance';
-import type { BackendKind } from '../../../../test/backends/index.js';
+import type { BackendKind, ServerHandle } from '../../../../test/backends/index.js';
 
-export const STORE_KINDS: readonly BackendKind[] = ['etcd', 'zookeeper', 'consul', 'redis'];
+export const STORE_KINDS: readonly BackendKind[] = ['etcd', 'zookeeper', 'consul', 'redis', 'postgres'];
 
 /**
- * The URL of a store at `host:port`. Consul's lock-delay (15 s by default) holds a key
- * after a session is invalidated; it would only slow these tests' failovers down, so it is
- * off, which is also the harder case for stopping a command in time.
+ * The URL of `server`'s store reached at `host:port` (a proxy, or the server itself). Consul's
+ * lock-delay (15 s by default) holds a key after a session is invalidated; it would only slow
+ * these tests' failovers down, so it is off, which is also the harder case for stopping a
+ * command in time. PostgreSQL's URL keeps the server's credentials and database.
  */
-export function storeUrl(kind: BackendKind, host: string, port: number): string {
+export function storeUrl(kind: BackendKind, host: string, port: number, server?: ServerHandle): string {
+  if (kind === 'postgres') {
+    if (!server) throw new Error('a postgres URL needs the server handle (credentials, database)');
+    return server.url.replace(/@[^/?#]*/, `@${host}:${port}`);
+  }
   return `${kind}://${host}:${port}${kind === 'consul' ? '?lockDelay=0' : ''}`;
 }
 
@@ -18,6 +23,7 @@ export async function storeHooks(
   host: string,
   port: number,
   ttlMs: number,
+  server?: ServerHandle,
 ): Promise<{ readonly hooks: StoreHooks; close(): Promise<void> }> {
   switch (kind) {
     case 'etcd': {
@@ -37,6 +43,11 @@ export async function storeHooks(
     case 'redis': {
       const { redisHooks } = await import('../../../redis/test/hooks.js');
       return redisHooks(`redis://${host}:${port}`, ttlMs);
+    }
+    case 'postgres': {
+      if (!server?.adminUrl) throw new Error('the postgres hooks need the server handle (superuser URL)');
+      const { postgresHooks } = await import('../../../postgres/test/hooks.js');
+      return postgresHooks(server.adminUrl, ttlMs);
     }
     default:
       throw new Error(`the CLI tests do not drive ${kind} yet`);
