@@ -20,8 +20,9 @@ import type { PostgresUrl } from './url.js';
 
 /**
  * A client of one PostgreSQL database. One session row per client, shared by all its
- * elections and renewed at ttl/3 by core's Session with one UPDATE; statements go through a
- * pool (the backend's own, or the application's), notifications through one LISTEN connection.
+ * elections and renewed at ttl/3 by core's Session with one UPDATE on a connection of its own;
+ * other statements go through a pool (the backend's own, or the application's), notifications
+ * through one LISTEN connection.
  */
 export class PostgresBackend extends BackendBase<PostgresElection> {
   readonly kind = 'postgres';
@@ -86,6 +87,7 @@ export class PostgresBackend extends BackendBase<PostgresElection> {
   protected async finalize(): Promise<void> {
     await this.context.session.close();
     await this.context.notifications.close();
+    await this.connections.sessionPool.end().catch(() => undefined);
     if (this.connections.ownsPool) await this.connections.pool.end().catch(() => undefined);
   }
 }
@@ -102,7 +104,7 @@ export async function openPostgresBackend(
 ): Promise<PostgresBackend> {
   const ttlMs = ttlInForce('postgres', options.ttlMs, POSTGRES_TTL_LIMITS, options);
   const connections = await openConnections(url, options, signal);
-  const store = new PgStore(connections.pool, url.schema, requestTimeoutFor(ttlMs));
+  const store = new PgStore(connections.pool, connections.sessionPool, url.schema, requestTimeoutFor(ttlMs));
   const hub = new NotificationHub({
     config: connections.listenConfig,
     listenSql: store.sql.listen,
@@ -117,6 +119,7 @@ export async function openPostgresBackend(
   } catch (error) {
     await connections.listener.end().catch(() => undefined);
     await hub.close();
+    await connections.sessionPool.end().catch(() => undefined);
     if (connections.ownsPool) await connections.pool.end().catch(() => undefined);
     if (signal.aborted) throw signal.reason;
     throw toBatonError(error, `connect to ${url.redacted}`);

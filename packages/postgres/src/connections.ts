@@ -9,6 +9,8 @@ import type { PostgresUrl } from './url.js';
 export interface Connections {
   readonly pool: pg.Pool;
   readonly ownsPool: boolean;
+  /** The session's own connection (a pool of one, always the backend's), so that renewals never queue behind campaigns. */
+  readonly sessionPool: pg.Pool;
   /** Settings of a new LISTEN connection (the pool's, with its own application_name). */
   readonly listenConfig: pg.ClientConfig;
   /** The LISTEN connection, already connected: it is also what proved the server reachable. */
@@ -96,9 +98,12 @@ export async function openConnections(
     throw toBatonError(error, `connect to ${url.redacted}`);
   }
   const pool = given ?? new pg.Pool({ ...base, application_name: name, max: POOL_SIZE, idleTimeoutMillis: 10_000 });
-  // An idle connection of our own pool that the server ends (a restart) is reported here and
+  const sessionPool = new pg.Pool({ ...base, application_name: `${name}:session`, max: 1 });
+  // An idle connection of our own pools that the server ends (a restart) is reported here and
   // replaced on the next checkout; without a listener pg would throw it. A caller's pool keeps
   // whatever listeners its owner gave it.
   if (!given) pool.on('error', () => {});
-  return { pool, ownsPool: !given, listenConfig: { ...base, application_name: listenerName }, listener, listenerName };
+  sessionPool.on('error', () => {});
+  const listenConfig = { ...base, application_name: listenerName };
+  return { pool, ownsPool: !given, sessionPool, listenConfig, listener, listenerName };
 }

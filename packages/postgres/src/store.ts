@@ -23,18 +23,23 @@ function connectionBroken(error: unknown, aborted: boolean): boolean {
 
 /**
  * The statements of `statements.ts`, each one bounded round trip on a pooled connection: the
- * checkout and the statement together within requestTimeoutMs and the caller's signal. A
+ * checkout and the statement together within requestTimeoutMs and the caller's signal. The
+ * session's statements have a connection of their own, so that a renewal never waits in the
+ * pool's queue behind thousands of campaigns. A
  * statement cut short (a frozen server, a lock held by a fenced transaction) takes its
  * connection with it, so that nothing queues behind it; errors become Baton's.
  */
 export class PgStore {
   readonly pool: pg.Pool;
+  /** One connection for opening, renewing and closing the session. */
+  readonly sessionPool: pg.Pool;
   readonly schema: string;
   readonly requestTimeoutMs: number;
   readonly sql: Statements;
 
-  constructor(pool: pg.Pool, schema: string, requestTimeoutMs: number) {
+  constructor(pool: pg.Pool, sessionPool: pg.Pool, schema: string, requestTimeoutMs: number) {
     this.pool = pool;
+    this.sessionPool = sessionPool;
     this.schema = schema;
     this.requestTimeoutMs = requestTimeoutMs;
     this.sql = statements(schema);
@@ -48,9 +53,12 @@ export class PgStore {
     signal?: AbortSignal,
     timeoutMs = this.requestTimeoutMs,
     script = false,
+    pool = this.pool,
   ): Promise<R[]> {
     try {
-      return await withTimeout(what, timeoutMs, (bound) => this.run<R>(text, values, bound, script), signal);
+      const waiting = `${what} (waiting for a pooled connection)`;
+      const client = await withTimeout(waiting, CHECKOUT_TIMEOUT_MS, (bound) => checkout(pool, bound), signal);
+      return await withTimeout(what, timeoutMs, (bound) => this.run<R>(client, text, values, bound, script), signal);
     } catch (error) {
       if (signal?.aborted) throw error;
       throw toBatonError(error, what);
@@ -58,22 +66,12 @@ export class PgStore {
   }
 
   private async run<R extends pg.QueryResultRow>(
+    client: pg.PoolClient,
     text: string,
     values: readonly unknown[],
     bound: AbortSignal,
     script: boolean,
   ): Promise<R[]> {
-    const checkout = this.pool.connect();
-    let client: pg.PoolClient;
-    try {
-      client = await raceAbort(checkout, bound);
-    } catch (error) {
-      checkout.then(
-        (late) => late.release(),
-        () => undefined,
-      );
-      throw error;
-    }
     // A checked-out connection whose socket fails emits 'error' as well as failing the
     // statement; without a listener that would end the process. A connection given up on
     // keeps it: it may still report its end.
@@ -92,6 +90,15 @@ export class PgStore {
       client.release(destroy ? asError(error) : undefined);
       throw error;
     }
+  }
+
+  private sessionQuery<R extends pg.QueryResultRow>(
+    what: string,
+    text: string,
+    values: readonly unknown[],
+    signal: AbortSignal,
+  ): Promise<R[]> {
+    return this.query<R>(what, text, values, signal, this.requestTimeoutMs, false, this.sessionPool);
   }
 
   /**
@@ -125,12 +132,12 @@ export class PgStore {
   }
 
   async openSession(id: string, ttlMs: number, label: string, signal: AbortSignal): Promise<void> {
-    await this.query('session open', this.sql.openSession, [id, ttlMs, label], signal);
+    await this.sessionQuery('session open', this.sql.openSession, [id, ttlMs, label], signal);
   }
 
   /** `renewed` false once the session expired or was deleted; `candidacies` the rows on it. */
   async renewSession(id: string, signal: AbortSignal): Promise<{ renewed: boolean; candidacies: number }> {
-    const [row] = await this.query<{ renewed: boolean; candidacies: number }>(
+    const [row] = await this.sessionQuery<{ renewed: boolean; candidacies: number }>(
       'session renewal',
       this.sql.renewSession,
       [id],
@@ -146,7 +153,7 @@ export class PgStore {
   }
 
   async closeSession(id: string, signal: AbortSignal): Promise<void> {
-    await this.query('session close', this.sql.closeSession, [id], signal);
+    await this.sessionQuery('session close', this.sql.closeSession, [id], signal);
   }
 
   /** Joins the line; the new token, or undefined when the session is no longer alive. */
@@ -212,6 +219,26 @@ export class PgStore {
 
   async discardStray(election: string, session: string, keep: readonly bigint[], signal?: AbortSignal): Promise<void> {
     await this.query('cleanup', this.sql.discardStray, [election, session, keep.map(String)], signal);
+  }
+}
+
+/**
+ * How long a statement may wait for a pooled connection, apart from its own bound: thousands of
+ * campaigns at once queue here, a few milliseconds each, and must not time out for queueing.
+ */
+const CHECKOUT_TIMEOUT_MS = 30_000;
+
+/** A connection of `pool`, or a rejection when `bound` aborts first (a connection that comes later goes back). */
+async function checkout(pool: pg.Pool, bound: AbortSignal): Promise<pg.PoolClient> {
+  const pending = pool.connect();
+  try {
+    return await raceAbort(pending, bound);
+  } catch (error) {
+    pending.then(
+      (late) => late.release(),
+      () => undefined,
+    );
+    throw error;
   }
 }
 
