@@ -59,49 +59,59 @@ async function runUntil(
   return { code, output };
 }
 
-describe('the published packages, installed into a project of their own', () => {
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'baton-consumer-'));
-    app = join(dir, 'app');
-    await mkdir(app);
-    const tarballs = await packInto(dir);
-    await writeFile(
-      join(app, 'package.json'),
-      JSON.stringify({
-        name: 'consumer',
-        private: true,
-        type: 'module',
-        dependencies: { ...tarballs, typescript: '~5.9.3', '@types/node': '^20.19.0' },
-      }),
-    );
-    await writeFile(
-      join(app, 'tsconfig.json'),
-      JSON.stringify({
-        compilerOptions: {
-          target: 'ES2022',
-          lib: ['ES2023', 'ESNext.Disposable'],
-          module: 'nodenext',
-          moduleResolution: 'nodenext',
-          strict: true,
-          noUncheckedIndexedAccess: true,
-          exactOptionalPropertyTypes: true,
-          verbatimModuleSyntax: true,
-          skipLibCheck: false,
-          types: ['node'],
-          outDir: 'out',
-        },
-        include: ['main.ts'],
-      }),
-    );
-    const [use] = (await typescriptBlocks(join(root, 'README.md'))).filter((block) => block.heading === 'Use');
-    if (!use) throw new Error('README.md has no ts block under "Use"');
-    await writeFile(join(app, 'main.ts'), use.code);
-    await run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: app, timeout: 240_000 });
-  }, 300_000);
+let prepared: Promise<void> | undefined;
 
-  afterAll(async () => {
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
+/** Packs, creates the project and installs it, once for both suites of this file. */
+function prepare(): Promise<void> {
+  prepared ??= install();
+  return prepared;
+}
+
+async function install(): Promise<void> {
+  dir = await mkdtemp(join(tmpdir(), 'baton-consumer-'));
+  app = join(dir, 'app');
+  await mkdir(app);
+  const tarballs = await packInto(dir);
+  await writeFile(
+    join(app, 'package.json'),
+    JSON.stringify({
+      name: 'consumer',
+      private: true,
+      type: 'module',
+      dependencies: { ...tarballs, typescript: '~5.9.3', '@types/node': '^20.19.0' },
+    }),
+  );
+  await writeFile(
+    join(app, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: {
+        target: 'ES2022',
+        lib: ['ES2023', 'ESNext.Disposable'],
+        module: 'nodenext',
+        moduleResolution: 'nodenext',
+        strict: true,
+        noUncheckedIndexedAccess: true,
+        exactOptionalPropertyTypes: true,
+        verbatimModuleSyntax: true,
+        skipLibCheck: false,
+        types: ['node'],
+        outDir: 'out',
+      },
+      include: ['main.ts'],
+    }),
+  );
+  const [use] = (await typescriptBlocks(join(root, 'README.md'))).filter((block) => block.heading === 'Use');
+  if (!use) throw new Error('README.md has no ts block under "Use"');
+  await writeFile(join(app, 'main.ts'), use.code);
+  await run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: app, timeout: 240_000 });
+}
+
+afterAll(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('the published packages, installed into a project of their own', () => {
+  beforeAll(prepare, 300_000);
 
   it('installs only what runs: no sources of tests, no .tsbuildinfo, a LICENSE', async () => {
     const installed = join(app, 'node_modules', '@baton', 'core');
@@ -148,20 +158,22 @@ connect('etcd://127.0.0.1:2379').catch((error) => console.log(JSON.stringify({ c
     expect(error.code).toBe('ERR_ADAPTER_NOT_INSTALLED');
     expect(error.message).toContain('npm install @baton/etcd');
   });
+});
 
-  describeBackend('redis')('against a real store', () => {
-    let server: ServerHandle | undefined;
-    beforeAll(async () => {
-      server = await startServer('redis');
-    }, 60_000);
-    afterAll(async () => {
-      await server?.stop();
-    });
+describeBackend('redis')('the published packages against a real store', () => {
+  let server: ServerHandle | undefined;
+  beforeAll(async () => {
+    await prepare();
+    await run(process.execPath, [join(app, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', '.'], { cwd: app });
+    server = await startServer('redis');
+  }, 300_000);
+  afterAll(async () => {
+    await server?.stop();
+  });
 
-    it('runs the same program on redis:// and stops cleanly on SIGTERM', async () => {
-      const { code, output } = await runUntil(join(app, 'out', 'main.js'), { BATON_URL: server?.url ?? '' }, /leading/);
-      expect(output).toMatch(/leading with fencing token \d+/);
-      expect(code, output).toBe(0);
-    });
+  it("runs the README's program on redis:// and stops cleanly on SIGTERM", async () => {
+    const { code, output } = await runUntil(join(app, 'out', 'main.js'), { BATON_URL: server?.url ?? '' }, /leading/);
+    expect(output).toMatch(/leading with fencing token \d+/);
+    expect(code, output).toBe(0);
   });
 });

@@ -38,11 +38,14 @@ export class BatonError extends Error {
     Object.defineProperty(this, brand, { value: true });
   }
 
+  // `this` is the class `instanceof` was asked about (BatonError or a subclass), on purpose.
+  // biome-ignore-start lint/complexity/noThisInStatic: the check depends on which class it is called on
   static override [Symbol.hasInstance](value: unknown): boolean {
     if (!isBranded(value)) return false;
     if (this === BatonError) return true;
     return Function.prototype[Symbol.hasInstance].call(this, value) || value.name === this.name;
   }
+  // biome-ignore-end lint/complexity/noThisInStatic: see above
 }
 
 /** A name, ttl, URL, value or option is malformed. Thrown before anything touches the store. */
