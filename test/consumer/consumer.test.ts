@@ -146,6 +146,28 @@ core.connect('memory://').then((backend) => backend.close()).then(() => console.
     expect(stdout.trim()).toBe('required');
   });
 
+  it('tells an adapter that is installed but fails to load from one that is missing, with the cause', async () => {
+    const broken = join(app, 'node_modules', '@baton', 'zookeeper');
+    await mkdir(broken, { recursive: true });
+    await writeFile(
+      join(broken, 'package.json'),
+      JSON.stringify({ name: '@baton/zookeeper', version: '0.1.0', type: 'module', exports: './index.js' }),
+    );
+    await writeFile(join(broken, 'index.js'), "import 'a-dependency-that-is-not-installed';\n");
+    await writeFile(
+      join(app, 'broken.mjs'),
+      `import { connect } from '@baton/core';
+connect('zookeeper://127.0.0.1:2181').catch((error) => console.log(JSON.stringify({ code: error.code, message: error.message })));
+`,
+    );
+    const { stdout } = await run(process.execPath, [join(app, 'broken.mjs')], { cwd: app });
+    const error = JSON.parse(stdout) as { code: string; message: string };
+    expect(error.code).toBe('ERR_ADAPTER_LOAD_FAILED');
+    expect(error.message).toContain('@baton/zookeeper is installed but could not be loaded');
+    expect(error.message).toContain('a-dependency-that-is-not-installed');
+    await rm(broken, { recursive: true, force: true });
+  });
+
   it('names the package to install when an adapter is missing', async () => {
     await writeFile(
       join(app, 'missing.mjs'),

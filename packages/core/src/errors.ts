@@ -7,6 +7,7 @@ export type ErrorCode =
   | 'ERR_AUTH'
   | 'ERR_CLOSED'
   | 'ERR_ADAPTER_NOT_INSTALLED'
+  | 'ERR_ADAPTER_LOAD_FAILED'
   | 'ERR_CAPABILITY_MISSING'
   | 'ERR_LEADERSHIP_LOST'
   | 'ERR_STALE_TOKEN'
@@ -86,6 +87,19 @@ export class AdapterNotInstalledError extends BatonError {
       `no backend is registered for "${scheme}://"; install ${packageName} (npm install ${packageName})`,
       options,
     );
+    this.packageName = packageName;
+  }
+}
+
+/**
+ * An adapter package is installed but could not be loaded: a dependency missing, a throw at
+ * import, a native addon built for another Node version. Not worth a retry: fix the install.
+ */
+export class AdapterLoadError extends BatonError {
+  readonly packageName: string;
+
+  constructor(packageName: string, detail: string, options?: { cause?: unknown }) {
+    super('ERR_ADAPTER_LOAD_FAILED', `${packageName} is installed but could not be loaded: ${detail}`, options);
     this.packageName = packageName;
   }
 }
