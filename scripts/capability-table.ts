@@ -14,6 +14,7 @@ const backends = [
   { scheme: 'zookeeper', packageName: '@baton/zookeeper', url: 'zookeeper://127.0.0.1:2181' },
   { scheme: 'consul', packageName: '@baton/consul', url: 'consul://127.0.0.1:8500' },
   { scheme: 'redis', packageName: '@baton/redis', url: 'redis://127.0.0.1:6379' },
+  { scheme: 'postgres', packageName: '@baton/postgres', url: 'postgres://127.0.0.1:5432/app' },
   { scheme: 'kubernetes', packageName: '@baton/kubernetes', url: 'kubernetes://' },
 ];
 

@@ -1,3 +1,5 @@
+import { STATS_SETTINGS } from '../../packages/postgres/test/support/settings.js';
+import type { ServerHandle } from '../../test/backends/index.js';
 import { type PeerEndpoint, peersOf } from './peers/index.js';
 
 /** A store to measure: its URL, the peers that run on it, and how to count its renewals. */
@@ -13,16 +15,15 @@ export interface BackendTarget {
   stop(): Promise<void>;
 }
 
-type ServerKind = 'etcd' | 'zookeeper' | 'consul' | 'redis';
+type ServerKind = 'etcd' | 'zookeeper' | 'consul' | 'redis' | 'postgres';
 
 /** The conformance suite's store hooks count renewals from the server's side; the benchmark reuses them. */
 async function renewalCounter(
   kind: ServerKind,
-  host: string,
-  port: number,
-  url: string,
+  server: ServerHandle,
   ttlMs: number,
 ): Promise<{ count: () => Promise<number>; close: () => Promise<void> }> {
+  const { host, port, url } = server;
   switch (kind) {
     case 'etcd': {
       const { etcdHooks } = await import('../../packages/etcd/test/hooks.js');
@@ -42,6 +43,12 @@ async function renewalCounter(
     case 'consul': {
       const { consulHooks } = await import('../../packages/consul/test/hooks.js');
       const hooks = consulHooks(`http://${host}:${port}`, ttlMs);
+      return { count: required(hooks.hooks.renewalCount), close: () => hooks.close() };
+    }
+    case 'postgres': {
+      const { postgresHooks } = await import('../../packages/postgres/test/hooks.js');
+      if (!server.adminUrl) throw new Error('no superuser URL for the postgres server');
+      const hooks = postgresHooks(server.adminUrl, ttlMs);
       return { count: required(hooks.hooks.renewalCount), close: () => hooks.close() };
     }
   }
@@ -66,23 +73,28 @@ export async function backendTarget(kind: string, ttlMs: number): Promise<Backen
   }
   const serverKind = kind as ServerKind;
   const { startServer } = await import('../../test/backends/index.js');
-  const server = await startServer(serverKind);
+  // PostgreSQL's renewals are counted by pg_stat_statements, which must be loaded at start.
+  const server = await startServer(serverKind, kind === 'postgres' ? STATS_SETTINGS : {});
   const notes: string[] = [];
   // Consul's default lock-delay (15 s) is the floor of its crash failover; the benchmark
   // measures the mechanism with it off, and the README states what the default adds.
   const url = kind === 'consul' ? `${server.url}?lockDelay=0` : server.url;
   if (kind === 'consul')
     notes.push('measured with lockDelay=0; the default 15 s lock-delay adds up to 15 s to crash failover');
+  if (kind === 'postgres')
+    notes.push(
+      'advisory-lock: a session-level pg_advisory_lock per lock() on its own connection; no fencing token, no expiry of a hung holder, no loss signal',
+    );
   if (kind === 'zookeeper' || kind === 'consul')
     notes.push('no maintained npm library for leader election on this store that we know of, so no peer runs');
-  const counter = await renewalCounter(serverKind, server.host, server.port, server.url, ttlMs);
+  const counter = await renewalCounter(serverKind, server, ttlMs);
   return {
     kind,
     url,
     address: { host: server.host, port: server.port },
     notes,
     peers: (peerTtlMs) =>
-      peersOf(kind).map((peer) => ({ peer, host: server.host, port: server.port, ttlMs: peerTtlMs })),
+      peersOf(kind).map((peer) => ({ peer, host: server.host, port: server.port, ttlMs: peerTtlMs, url: server.url })),
     renewalCount: counter.count,
     stop: async () => {
       await counter.close();

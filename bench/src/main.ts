@@ -1,4 +1,4 @@
-// npm run bench [-- --backends memory,etcd,zookeeper,consul,redis --rounds 200 --failover-rounds 10 --scale 1,100,1000,10000 --measures handover,throughput,failover,scale,cli]
+// npm run bench [-- --backends memory,etcd,zookeeper,consul,redis,postgres --rounds 200 --failover-rounds 10 --scale 1,100,1000,10000 --measures handover,throughput,failover,scale,cli]
 // Starts the real servers through the test harness, measures Baton and the peer libraries
 // on the same server in the same run, prints a table, and writes JSON and an SVG chart
 // to bench/results/.
@@ -20,7 +20,7 @@ type Measure = (typeof MEASURES)[number];
 
 const { values } = parseArgs({
   options: {
-    backends: { type: 'string', default: 'memory,etcd,zookeeper,consul,redis' },
+    backends: { type: 'string', default: 'memory,etcd,zookeeper,consul,redis,postgres' },
     rounds: { type: 'string', default: '200' },
     'failover-rounds': { type: 'string', default: '10' },
     scale: { type: 'string', default: '1,100,1000,10000' },

@@ -5,9 +5,10 @@ import { type BackendKind, describeBackend, type ServerHandle, startServer } fro
 // The billing demo's story with every worker in its own process, against a real server:
 // the leader is killed with SIGKILL after the provider took the money and before the
 // ledger recorded it; its successor is stopped with SIGSTOP between its ledger claim and its
-// provider call, and continued (SIGCONT) after a third worker has finished that invoice.
+// provider call, and continued (SIGCONT) after a third worker has finished that invoice. On
+// PostgreSQL the ledger is in the same database and its writes are fenced by assert_leader.
 
-const KINDS: readonly BackendKind[] = ['etcd', 'zookeeper', 'consul', 'redis'];
+const KINDS: readonly BackendKind[] = ['etcd', 'zookeeper', 'consul', 'redis', 'postgres'];
 
 /** Consul's default lock-delay (15 s) would only slow the failover down; fencing is what protects the ledger. */
 function demoUrl(kind: BackendKind, url: string): string {

@@ -1,4 +1,5 @@
 import type { ContenderKit } from '../contender.js';
+import { advisoryLockKit } from './advisory-lock.js';
 import { etcd3ElectionKit } from './etcd3-election.js';
 import { redisSemaphoreKit } from './redis-semaphore.js';
 import { redlockKit } from './redlock.js';
@@ -7,6 +8,7 @@ import { redlockKit } from './redlock.js';
 export const peerNames = {
   etcd: ['etcd3-election'],
   redis: ['redlock', 'redis-semaphore'],
+  postgres: ['advisory-lock'],
 } as const;
 
 export type PeerName = (typeof peerNames)[keyof typeof peerNames][number];
@@ -17,13 +19,15 @@ export interface PeerEndpoint {
   readonly host: string;
   readonly port: number;
   readonly ttlMs: number;
+  /** The full URL, for a store whose URL carries credentials (PostgreSQL). */
+  readonly url?: string;
 }
 
 export function peersOf(kind: string): readonly PeerName[] {
-  return kind === 'etcd' || kind === 'redis' ? peerNames[kind] : [];
+  return kind === 'etcd' || kind === 'redis' || kind === 'postgres' ? peerNames[kind] : [];
 }
 
-export function peerKit({ peer, host, port, ttlMs }: PeerEndpoint): ContenderKit {
+export function peerKit({ peer, host, port, ttlMs, url }: PeerEndpoint): ContenderKit {
   switch (peer) {
     case 'etcd3-election':
       return etcd3ElectionKit(`${host}:${port}`, ttlMs);
@@ -31,5 +35,8 @@ export function peerKit({ peer, host, port, ttlMs }: PeerEndpoint): ContenderKit
       return redlockKit(host, port, ttlMs);
     case 'redis-semaphore':
       return redisSemaphoreKit(host, port, ttlMs);
+    case 'advisory-lock':
+      if (!url) throw new Error('advisory-lock needs the full postgres:// URL');
+      return advisoryLockKit(url);
   }
 }

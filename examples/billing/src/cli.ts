@@ -9,7 +9,8 @@ export interface CliOptions {
 export const USAGE = `Usage: npm run demo -- [options]
 
   --backend URL       coordination store (default: memory://billing-demo-<pid>, workers in this process);
-                      etcd://, zookeeper://, consul://, redis:// run each worker as its own process
+                      etcd://, zookeeper://, consul://, redis://, postgres:// run each worker as its own
+                      process; with postgres:// the ledger is in that database, fenced in its transactions
   --workers N         billing workers (default 3, at least 3)
   --invoices N        invoices to charge (default 60)
   --ttl MS            session ttl (default 1000 on memory, 2000 on real backends)

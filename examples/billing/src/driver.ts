@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { redactUrl } from '@baton/core';
 import { ChildReplica } from './child-replica.js';
 import { EventLog, until } from './event-log.js';
-import { Ledger } from './ledger.js';
+import type { Ledger, LedgerLocation } from './ledger.js';
 import { LocalReplica } from './local-replica.js';
+import { openLedger } from './open-ledger.js';
 import { type PaymentProvider, startProvider } from './provider.js';
 import type { Replica } from './replica.js';
 import {
@@ -67,25 +68,33 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
   if (!Number.isFinite(options.ttlMs) || options.ttlMs <= 0) throw new Error('--ttl must be a positive number of ms');
 
   const dir = mkdtempSync(join(tmpdir(), 'baton-billing-'));
-  const dbPath = join(dir, 'ledger.db');
+  // On PostgreSQL the ledger lives in the election's own database, fenced inside its transactions.
+  const location: LedgerLocation = /^postgres(ql)?:/i.test(options.backend)
+    ? {
+        kind: 'postgres',
+        url: options.backend,
+        schema: `billing_demo_${process.pid}_${Date.now().toString(36)}`,
+        election: ELECTION,
+      }
+    : { kind: 'sqlite', path: join(dir, 'ledger.db') };
   let ledger: Ledger | undefined;
   let provider: PaymentProvider | undefined;
   try {
-    ledger = Ledger.open(dbPath, { fencing: options.fencing });
-    ledger.seed(options.invoices);
+    ledger = await openLedger(location, { fencing: options.fencing });
+    await ledger.seed(options.invoices);
     provider = await startProvider();
   } catch (error) {
-    ledger?.close();
+    await ledger?.discard();
     rmSync(dir, { recursive: true, force: true });
     throw error;
   }
-  return play(options, dir, dbPath, ledger, provider);
+  return play(options, dir, location, ledger, provider);
 }
 
 async function play(
   options: DemoOptions,
   dir: string,
-  dbPath: string,
+  location: LedgerLocation,
   ledger: Ledger,
   provider: PaymentProvider,
 ): Promise<DemoReport> {
@@ -153,11 +162,11 @@ async function play(
         `(${inProcess ? 'in this process' : 'one process each'}), ttl ${options.ttlMs} ms, ` +
         `fencing ${options.fencing ? 'on' : 'OFF'}, idempotency keys ${options.idempotency ? 'on' : 'OFF'}`,
     );
-    say(`payment provider at ${provider.url}; ledger ${dbPath}`);
+    say(`payment provider at ${provider.url}; ledger in ${ledger.where}`);
     const ids = Array.from({ length: options.workers }, (_, index) => `worker-${index + 1}`);
     // The first worker starts alone so that the story begins with a known leader.
     for (const [index, id] of ids.entries()) {
-      const replica = await startReplica(id, options, dbPath, provider.url, onEvent);
+      const replica = await startReplica(id, options, location, provider.url, onEvent);
       replicas.push(replica);
       if (index === 0) await events.waitFor(0, isElected, failoverBudgetMs, 'a first leader');
     }
@@ -165,14 +174,22 @@ async function play(
     const progress = startProgress(ledger, options.invoices, say);
     try {
       await until(
-        () => ledger.counts().charged >= Math.ceil(options.invoices * 0.25),
+        async () => (await ledger.counts()).charged >= Math.ceil(options.invoices * 0.25),
         runBudgetMs,
         'a quarter charged',
       );
       await injectFault('crash', 'after-charge');
-      await until(() => ledger.counts().charged >= Math.ceil(options.invoices * 0.55), runBudgetMs, 'half charged');
+      await until(
+        async () => (await ledger.counts()).charged >= Math.ceil(options.invoices * 0.55),
+        runBudgetMs,
+        'half charged',
+      );
       await injectFault('freeze', 'after-claim');
-      await until(() => ledger.counts().charged === options.invoices, runBudgetMs, 'every invoice charged');
+      await until(
+        async () => (await ledger.counts()).charged === options.invoices,
+        runBudgetMs,
+        'every invoice charged',
+      );
       complete = true;
       say(`all ${options.invoices} invoices charged`);
     } finally {
@@ -190,15 +207,15 @@ async function play(
   const charges = provider.charges();
   const stats = provider.stats();
   const { duplicates, invoices: duplicateInvoices } = countDuplicates(charges);
-  const rejections: Rejection[] = ledger.rejectedWrites().map((r) => ({
+  const rejections: Rejection[] = (await ledger.rejectedWrites()).map((r) => ({
     worker: r.worker,
     op: r.op,
     invoice: r.invoice,
     token: r.token.toString(),
     fence: r.fence.toString(),
   }));
-  const chargedInLedger = ledger.counts().charged;
-  ledger.close();
+  const chargedInLedger = (await ledger.counts()).charged;
+  await ledger.discard();
   rmSync(dir, { recursive: true, force: true });
 
   return {
@@ -278,7 +295,7 @@ async function play(
     // Wake it only after its successor has charged the invoice it was holding, and after
     // more than a ttl: the worst moment, when a stale leader acts on a finished invoice.
     await until(
-      () => ledger.statusOf(invoice) === 'charged' && performance.now() - faultAt > options.ttlMs * 1.5,
+      async () => (await ledger.statusOf(invoice)) === 'charged' && performance.now() - faultAt > options.ttlMs * 1.5,
       runBudgetMs,
       `invoice ${invoice} charged by the new leader`,
     );
@@ -321,7 +338,7 @@ function describeLate(event: WorkerEvent): string {
 async function startReplica(
   id: string,
   options: DemoOptions,
-  dbPath: string,
+  ledger: LedgerLocation,
   providerUrl: string,
   emit: (event: WorkerEvent) => void,
 ): Promise<Replica> {
@@ -329,7 +346,7 @@ async function startReplica(
     id,
     ttlMs: options.ttlMs,
     election: ELECTION,
-    dbPath,
+    ledger,
     providerUrl,
     fencing: options.fencing,
     idempotency: options.idempotency,
@@ -348,13 +365,23 @@ async function startReplica(
 function startProgress(ledger: Ledger, total: number, say: (line: string) => void): { stop(): void } {
   const step = Math.max(1, Math.round(total / 10));
   let shown = 0;
+  let reading = false;
   const timer = setInterval(() => {
-    const { charged, charging, due } = ledger.counts();
-    if (charged >= shown + step || (charged === total && shown < total)) {
-      shown = charged - (charged % step);
-      if (charged === total) shown = total;
-      say(`progress: ${charged}/${total} charged, ${charging} in flight, ${due} due`);
-    }
+    if (reading) return;
+    reading = true;
+    ledger
+      .counts()
+      .then(({ charged, charging, due }) => {
+        if (charged >= shown + step || (charged === total && shown < total)) {
+          shown = charged - (charged % step);
+          if (charged === total) shown = total;
+          say(`progress: ${charged}/${total} charged, ${charging} in flight, ${due} due`);
+        }
+      })
+      .catch(() => undefined)
+      .finally(() => {
+        reading = false;
+      });
   }, 100);
   return { stop: () => clearInterval(timer) };
 }

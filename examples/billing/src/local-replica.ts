@@ -2,9 +2,9 @@ import { connect } from '@baton/core';
 // Crashes and freezes of an in-process replica are played on the store's side: the memory
 // store forgets the replica's session a ttl later, as a real store would.
 import { MemoryBackend, memoryStore } from '@baton/core/adapter';
-import { Ledger } from './ledger.js';
 import type { WorkerConfig } from './protocol.js';
 import type { Replica } from './replica.js';
+import { SqliteLedger } from './sqlite-ledger.js';
 import { type HoldPoint, runWorker, type WorkerEvent } from './worker.js';
 
 /** A worker's settings, with the shared memory store's name in place of a backend URL. */
@@ -25,7 +25,7 @@ export class LocalReplica implements Replica {
   readonly id: string;
   private readonly options: LocalReplicaOptions;
   private readonly backend: MemoryBackend;
-  private readonly ledger: Ledger;
+  private readonly ledger: SqliteLedger;
   private readonly stopping = new AbortController();
   private readonly running: Promise<void>;
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -37,7 +37,8 @@ export class LocalReplica implements Replica {
     this.id = options.id;
     this.options = options;
     this.backend = backend;
-    this.ledger = Ledger.open(options.dbPath, { fencing: options.fencing });
+    if (options.ledger.kind !== 'sqlite') throw new Error('workers in this process keep the ledger in SQLite');
+    this.ledger = SqliteLedger.open(options.ledger.path, { fencing: options.fencing });
     this.running = runWorker(
       {
         id: options.id,
@@ -109,7 +110,7 @@ export class LocalReplica implements Replica {
     await Promise.race([this.running, bounded]);
     clearTimeout(timer);
     await this.backend.close().catch(() => undefined);
-    this.ledger.close();
+    void this.ledger.close();
   }
 
   /** The store forgets this client's session a ttl after its last sign of life. */

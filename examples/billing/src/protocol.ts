@@ -1,3 +1,4 @@
+import type { LedgerLocation } from './ledger.js';
 import type { HoldPoint, WorkerEvent } from './worker.js';
 
 /** What a worker process is started with: one JSON argument. */
@@ -6,7 +7,7 @@ export interface WorkerConfig {
   readonly backendUrl: string;
   readonly ttlMs: number;
   readonly election: string;
-  readonly dbPath: string;
+  readonly ledger: LedgerLocation;
   readonly providerUrl: string;
   readonly fencing: boolean;
   readonly idempotency: boolean;
@@ -80,7 +81,8 @@ export function parseConfig(text: string | undefined): WorkerConfig {
     typeof value.backendUrl !== 'string' ||
     typeof value.ttlMs !== 'number' ||
     typeof value.election !== 'string' ||
-    typeof value.dbPath !== 'string' ||
+    typeof value.ledger !== 'object' ||
+    value.ledger === null ||
     typeof value.providerUrl !== 'string' ||
     typeof value.fencing !== 'boolean' ||
     typeof value.idempotency !== 'boolean' ||

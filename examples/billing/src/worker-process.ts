@@ -1,12 +1,12 @@
 /**
  * One billing replica in its own process, as it would run in production: its own client of
- * the coordination store, its own connection to the ledger file and to the provider. The
+ * the coordination store, its own connection to the ledger and to the provider. The
  * driver reads its events as JSON lines on stdout and steers it with JSON lines on stdin;
  * crashes and pauses come from outside, as SIGKILL and SIGSTOP.
  */
 import { createInterface } from 'node:readline';
 import { connect } from '@baton/core';
-import { Ledger } from './ledger.js';
+import { openLedger } from './open-ledger.js';
 import { type DriverCommand, encode, parseCommand, parseConfig, type WorkerLine } from './protocol.js';
 import { type HoldHook, type HoldPoint, runWorker } from './worker.js';
 
@@ -58,7 +58,7 @@ process.on('SIGINT', shutdown);
 
 async function main(): Promise<void> {
   const backend = await connect(config.backendUrl, { ttlMs: config.ttlMs, connectTimeoutMs: 10_000 });
-  const ledger = Ledger.open(config.dbPath, { fencing: config.fencing });
+  const ledger = await openLedger(config.ledger, { fencing: config.fencing });
   try {
     emit({ type: 'ready', worker: config.id, pid: process.pid });
     await runWorker(
@@ -77,7 +77,7 @@ async function main(): Promise<void> {
     );
   } finally {
     await backend.close().catch(() => undefined);
-    ledger.close();
+    await ledger.close();
     input.close();
   }
   emit({ type: 'exiting', worker: config.id });

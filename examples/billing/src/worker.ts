@@ -100,7 +100,7 @@ async function leaderTask(options: WorkerOptions, leadership: Leadership): Promi
   const { id, ledger, emit } = options;
   const token = leadership.token;
   emit({ type: 'elected', worker: id, token: token.toString() });
-  const entered = ledger.enterTerm(token, id);
+  const entered = await ledger.enterTerm(token, id);
   if (entered.kind === 'stale') {
     report(options, token, 0, 'enter-term', entered);
     await leadership.resign();
@@ -111,7 +111,7 @@ async function leaderTask(options: WorkerOptions, leadership: Leadership): Promi
   while (!leadership.signal.aborted) {
     let batch: Invoice[];
     try {
-      batch = ledger.open(batchSize);
+      batch = await ledger.open(batchSize);
     } catch (error) {
       emit({ type: 'error', worker: id, message: describe(error) });
       await pause(200, leadership.signal);
@@ -146,7 +146,7 @@ async function chargeInvoice(options: WorkerOptions, token: bigint, invoice: Inv
   const { id: worker, ledger, emit } = options;
   const tokenText = token.toString();
   try {
-    const claim = ledger.claim(invoice.id, token, worker);
+    const claim = await ledger.claim(invoice.id, token, worker);
     if (claim.kind !== 'ok') return report(options, token, invoice.id, 'claim', claim);
     emit({ type: 'claimed', worker, token: tokenText, invoice: invoice.id });
     if ((await options.hold?.('after-claim', invoice.id, token)) === 'halt') return 'halt';
@@ -168,7 +168,7 @@ async function chargeInvoice(options: WorkerOptions, token: bigint, invoice: Inv
     });
     if ((await options.hold?.('after-charge', invoice.id, token)) === 'halt') return 'halt';
 
-    const recorded = ledger.markCharged(invoice.id, token, worker, charge.id);
+    const recorded = await ledger.markCharged(invoice.id, token, worker, charge.id);
     if (recorded.kind !== 'ok') return report(options, token, invoice.id, 'mark-charged', recorded);
     emit({ type: 'recorded', worker, token: tokenText, invoice: invoice.id, chargeId: charge.id });
     return 'done';

@@ -13,6 +13,8 @@ const adapters: Readonly<Record<string, () => Promise<unknown>>> = {
   consuls: () => import('@baton/consul'),
   redis: () => import('@baton/redis'),
   rediss: () => import('@baton/redis'),
+  postgres: () => import('@baton/postgres'),
+  postgresql: () => import('@baton/postgres'),
   kubernetes: () => import('@baton/kubernetes'),
 };
 

@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { throwIfAborted } from './abort.js';
 import type { CampaignOptions } from './election.js';
-import { ClosedError } from './errors.js';
+import { ClosedError, InvalidArgumentError } from './errors.js';
 import type { LeadershipTerm } from './leadership-term.js';
+import { assertKnownKeys } from './option-keys.js';
 import { validateCandidateId, validateSignal, validateValue } from './validation.js';
 
 export interface ResolvedCampaign {
@@ -12,8 +13,14 @@ export interface ResolvedCampaign {
   readonly signal: AbortSignal | undefined;
 }
 
+const CAMPAIGN_OPTION_KEYS: readonly string[] = ['id', 'value', 'signal'] satisfies readonly (keyof CampaignOptions)[];
+
 /** Validates campaign options at once, before any round trip. */
 export function resolveCampaignOptions(options: CampaignOptions | undefined): ResolvedCampaign {
+  if (options !== undefined && (typeof options !== 'object' || options === null)) {
+    throw new InvalidArgumentError('campaign options must be an object');
+  }
+  if (options) assertKnownKeys('campaign()', options, CAMPAIGN_OPTION_KEYS);
   const id = options?.id === undefined ? randomUUID() : validateCandidateId(options.id);
   const value = options?.value === undefined ? undefined : validateValue(options.value);
   const signal = validateSignal(options?.signal);

@@ -1,6 +1,13 @@
+import { createRequire } from 'node:module';
 import type { Backend, BackendOptions, ResolvedBackendOptions } from './backend.js';
 import { assertCapabilities } from './capabilities.js';
-import { AdapterNotInstalledError, BackendUnavailableError, BatonError, InvalidArgumentError } from './errors.js';
+import {
+  AdapterLoadError,
+  AdapterNotInstalledError,
+  BackendUnavailableError,
+  BatonError,
+  InvalidArgumentError,
+} from './errors.js';
 import { adapterPackages, type BackendFactory, findBackend } from './registry.js';
 import { redactUrl, resolveBackendOptions } from './validation.js';
 
@@ -96,11 +103,26 @@ async function loadFactory(scheme: string): Promise<BackendFactory<unknown>> {
     // Adapter packages register themselves when first imported.
     await import(packageName);
   } catch (cause) {
-    throw new AdapterNotInstalledError(scheme, packageName, { cause });
+    if (!resolvable(packageName)) throw new AdapterNotInstalledError(scheme, packageName, { cause });
+    throw new AdapterLoadError(packageName, describe(cause), { cause });
   }
   const loaded = findBackend(scheme);
   if (!loaded) throw new AdapterNotInstalledError(scheme, packageName);
   return loaded;
+}
+
+/**
+ * Whether `packageName` itself can be found from here (installed), whatever happens when it
+ * is loaded: only "not found" means not installed; a package found but refusing this way of
+ * resolving it (no "require" export) is installed.
+ */
+function resolvable(packageName: string): boolean {
+  try {
+    createRequire(import.meta.url).resolve(packageName);
+    return true;
+  } catch (error) {
+    return (error as { code?: unknown }).code !== 'MODULE_NOT_FOUND';
+  }
 }
 
 function describe(error: unknown): string {

@@ -2,6 +2,7 @@ import { type RetryPolicy, runCampaign } from './campaign-loop.js';
 import { type ResolvedCampaign, resolveCampaignOptions } from './client-scope.js';
 import type { CampaignOptions, Election, LeaderInfo, ObserveOptions } from './election.js';
 import type { ElectionContext } from './election-context.js';
+import { serialisable } from './leader-info.js';
 import type { Leadership } from './leadership.js';
 import { type LeaderSource, observeLeader } from './observe.js';
 import { validateSignal } from './validation.js';
@@ -64,7 +65,7 @@ export abstract class ElectionBase<C extends ElectionContext> implements Electio
   async leader(): Promise<LeaderInfo | undefined> {
     const { scope } = this.context;
     scope.assertOpen();
-    return this.readLeader(scope.signal);
+    return serialisable(await this.readLeader(scope.signal));
   }
 
   /**

@@ -1,6 +1,9 @@
 import type { Leadership } from './leadership.js';
 
-/** Who leads an election, as observers see it. */
+/**
+ * Who leads an election, as observers see it. `JSON.stringify` gives the token as a decimal
+ * string, e.g. `{"id":"worker-1","token":"42"}`; `BigInt(parsed.token)` reads it back.
+ */
 export interface LeaderInfo {
   readonly id: string;
   readonly value?: string;

@@ -7,20 +7,46 @@ export type ErrorCode =
   | 'ERR_AUTH'
   | 'ERR_CLOSED'
   | 'ERR_ADAPTER_NOT_INSTALLED'
+  | 'ERR_ADAPTER_LOAD_FAILED'
   | 'ERR_CAPABILITY_MISSING'
   | 'ERR_LEADERSHIP_LOST'
   | 'ERR_STALE_TOKEN'
   | 'ABORT_ERR';
 
-/** Base of every error Baton throws; `code` is stable across releases, messages are not. */
+/**
+ * Marks Baton's errors. A `Symbol.for` key is the same in every copy of @baton/core in one
+ * process (an adapter may bring a nested copy), so errors are recognised across copies.
+ */
+const brand = Symbol.for('baton.error');
+
+function isBranded(value: unknown): value is BatonError {
+  return typeof value === 'object' && value !== null && (value as { [brand]?: unknown })[brand] === true;
+}
+
+/**
+ * Base of every error Baton throws; `code` is stable across releases, messages are not.
+ * `instanceof` works across copies of @baton/core: an error of any copy is an instance of
+ * BatonError, and of the class of the same name.
+ */
 export class BatonError extends Error {
   readonly code: ErrorCode;
+  declare readonly [brand]: true;
 
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
     this.name = new.target.name;
+    Object.defineProperty(this, brand, { value: true });
   }
+
+  // `this` is the class `instanceof` was asked about (BatonError or a subclass), on purpose.
+  // biome-ignore-start lint/complexity/noThisInStatic: the check depends on which class it is called on
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (!isBranded(value)) return false;
+    if (this === BatonError) return true;
+    return Function.prototype[Symbol.hasInstance].call(this, value) || value.name === this.name;
+  }
+  // biome-ignore-end lint/complexity/noThisInStatic: see above
 }
 
 /** A name, ttl, URL, value or option is malformed. Thrown before anything touches the store. */
@@ -61,6 +87,19 @@ export class AdapterNotInstalledError extends BatonError {
       `no backend is registered for "${scheme}://"; install ${packageName} (npm install ${packageName})`,
       options,
     );
+    this.packageName = packageName;
+  }
+}
+
+/**
+ * An adapter package is installed but could not be loaded: a dependency missing, a throw at
+ * import, a native addon built for another Node version. Not worth a retry: fix the install.
+ */
+export class AdapterLoadError extends BatonError {
+  readonly packageName: string;
+
+  constructor(packageName: string, detail: string, options?: { cause?: unknown }) {
+    super('ERR_ADAPTER_LOAD_FAILED', `${packageName} is installed but could not be loaded: ${detail}`, options);
     this.packageName = packageName;
   }
 }
@@ -107,6 +146,7 @@ export class AbortError extends BatonError {
   }
 }
 
+/** Whether `error` is a Baton error (of any copy of @baton/core), with `code` when given. */
 export function isBatonError(error: unknown, code?: ErrorCode): error is BatonError {
-  return error instanceof BatonError && (code === undefined || error.code === code);
+  return isBranded(error) && (code === undefined || error.code === code);
 }

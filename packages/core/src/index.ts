@@ -5,6 +5,7 @@ export { connect } from './connect.js';
 export type { CampaignOptions, Election, LeaderInfo, ObserveOptions } from './election.js';
 export {
   AbortError,
+  AdapterLoadError,
   AdapterNotInstalledError,
   AuthError,
   BackendUnavailableError,

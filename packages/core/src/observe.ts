@@ -1,5 +1,6 @@
 import { backoffDelay, sleep } from './abort.js';
 import type { LeaderInfo } from './election.js';
+import { serialisable } from './leader-info.js';
 import type { Logger } from './logger.js';
 
 /** How an adapter lets core observe an election: a read, and a nudge when it may have changed. */
@@ -88,7 +89,7 @@ export async function* observeLeader(
         if (stop.aborted) break;
         if (!last || !sameLeader(last.state, state)) {
           last = { state };
-          yield state;
+          yield serialisable(state);
         }
         continue;
       }

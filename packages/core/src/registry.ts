@@ -30,6 +30,8 @@ export const adapterPackages: Readonly<Record<string, string>> = {
   consuls: '@baton/consul',
   redis: '@baton/redis',
   rediss: '@baton/redis',
+  postgres: '@baton/postgres',
+  postgresql: '@baton/postgres',
   kubernetes: '@baton/kubernetes',
 };
 

@@ -1,8 +1,9 @@
 import { backoffDelay, sleep } from './abort.js';
 import type { Election } from './election.js';
-import { type EndReason, isBatonError } from './errors.js';
+import { type EndReason, InvalidArgumentError, isBatonError } from './errors.js';
 import type { Leadership } from './leadership.js';
 import { type Logger, silentLogger } from './logger.js';
+import { assertKnownKeys } from './option-keys.js';
 import { validateSignal } from './validation.js';
 
 export interface RunAsLeaderOptions {
@@ -14,6 +15,15 @@ export interface RunAsLeaderOptions {
   readonly onLost?: (reason: EndReason, leadership: Leadership) => void;
   readonly logger?: Logger;
 }
+
+const RUN_AS_LEADER_OPTION_KEYS: readonly string[] = [
+  'signal',
+  'id',
+  'value',
+  'onElected',
+  'onLost',
+  'logger',
+] satisfies readonly (keyof RunAsLeaderOptions)[];
 
 /**
  * Campaigns, runs `task` while leader, and campaigns again after a loss, until
@@ -30,6 +40,9 @@ export async function runAsLeader(
   task: (leadership: Leadership) => Promise<void>,
   options: RunAsLeaderOptions = {},
 ): Promise<void> {
+  if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options must be an object');
+  assertKnownKeys('runAsLeader()', options, RUN_AS_LEADER_OPTION_KEYS);
+  if (typeof task !== 'function') throw new InvalidArgumentError('task must be a function');
   const stop = validateSignal(options.signal);
   const logger = options.logger ?? silentLogger;
   let failures = 0;

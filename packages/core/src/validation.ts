@@ -2,6 +2,7 @@ import type { BackendOptions, DisconnectPolicy, ResolvedBackendOptions } from '.
 import { type CapabilityName, capabilityNames } from './capabilities.js';
 import { InvalidArgumentError } from './errors.js';
 import { silentLogger } from './logger.js';
+import { assertKnownKeys } from './option-keys.js';
 
 export const MAX_NAME_LENGTH = 128;
 export const MAX_VALUE_BYTES = 4096;
@@ -69,10 +70,22 @@ export function validateSignal(signal: unknown, what = 'signal'): AbortSignal | 
 
 const DISCONNECT_POLICIES: readonly DisconnectPolicy[] = ['abort', 'tolerate-until-deadline'];
 
+/** Every key of BackendOptions. */
+const BACKEND_OPTION_KEYS: readonly string[] = [
+  'ttlMs',
+  'connectTimeoutMs',
+  'onDisconnect',
+  'requires',
+  'logger',
+  'strictTtl',
+  'client',
+] satisfies readonly (keyof BackendOptions)[];
+
 export function resolveBackendOptions(options: BackendOptions | undefined): ResolvedBackendOptions {
   if (options !== undefined && (typeof options !== 'object' || options === null)) {
     throw new InvalidArgumentError('options must be an object');
   }
+  if (options) assertKnownKeys('connect()', options, BACKEND_OPTION_KEYS);
   const ttlMs = options?.ttlMs === undefined ? DEFAULT_TTL_MS : validateTtlMs(options.ttlMs);
   const connectTimeoutMs =
     options?.connectTimeoutMs === undefined

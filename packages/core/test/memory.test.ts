@@ -46,4 +46,19 @@ describe('memory backend', () => {
     expect(await b.election('x').leader()).toBeUndefined();
     await Promise.all([a.close(), b.close()]);
   });
+
+  it('leader() and observe() give a LeaderInfo that JSON.stringify writes with the token as a decimal string', async () => {
+    const backend = await connect('memory://json');
+    const election = backend.election('json');
+    const leadership = await election.campaign({ id: 'a', value: 'v' });
+    const info = await election.leader();
+    expect(JSON.parse(JSON.stringify(info))).toEqual({ id: 'a', value: 'v', token: leadership.token.toString() });
+    expect(info).toEqual({ id: 'a', value: 'v', token: leadership.token });
+    const observer = new AbortController();
+    for await (const state of election.observe({ signal: observer.signal })) {
+      expect(JSON.stringify(state)).toBe(`{"id":"a","value":"v","token":"${leadership.token}"}`);
+      observer.abort();
+    }
+    await backend.close();
+  });
 });

@@ -107,4 +107,17 @@ describe('URLs', () => {
     expect(redactUrl('redis://user:secret@host:6379/0')).toBe('redis://user:***@host:6379/0');
     expect(redactUrl('etcd://host:2379')).toBe('etcd://host:2379');
   });
+
+  it('refuses unknown option keys, naming the option a typo or another spelling meant', () => {
+    expect(() => resolveBackendOptions({ ttl: 5_000 } as never)).toThrow(
+      /unknown connect\(\) option "ttl"; did you mean "ttlMs"/,
+    );
+    expect(() => resolveBackendOptions({ ttlMS: 5_000 } as never)).toThrow(/did you mean "ttlMs"/);
+    expect(() => resolveBackendOptions({ timeout: 5_000 } as never)).toThrow(/did you mean "connectTimeoutMs"/);
+    expect(() => resolveBackendOptions({ onDisconect: 'abort' } as never)).toThrow(/did you mean "onDisconnect"/);
+    expect(() => resolveBackendOptions({ colour: 'blue' } as never)).toThrow(
+      /unknown connect\(\) option "colour" \(known:/,
+    );
+    expect(() => resolveBackendOptions({ ttlMs: 5_000, strictTtl: true })).not.toThrow();
+  });
 });

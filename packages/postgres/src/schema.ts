@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '@baton/core';
+import { InvalidArgumentError } from '@baton/core/adapter';
 
 /** The schema Baton keeps its tables in unless `?schema=` names another. */
 export const DEFAULT_SCHEMA = 'baton';

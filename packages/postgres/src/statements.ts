@@ -48,6 +48,13 @@ export interface Statements {
   readonly release: string;
   /** $1 election, $2 token. Transactional fencing, for the application's own transaction. */
   readonly assertLeader: string;
+  /** $1 election, $2 token, $3 session id. One row while the candidacy is still this session's, none once it was deleted or taken over. */
+  readonly candidacy: string;
+  /**
+   * $1 election, $2 session id, $3 tokens (bigint[]) the client knows it holds there. Deletes the
+   * session's other rows in the election: what a join whose answer was lost may have left.
+   */
+  readonly discardStray: string;
 }
 
 /**
@@ -106,5 +113,9 @@ RETURNING c.token`,
 WHERE election = $1::text AND token = $2::bigint AND session_id = $3::uuid
 RETURNING token`,
     assertLeader: `SELECT ${s}.assert_leader($1::text, $2::bigint)`,
+    candidacy: `SELECT token FROM ${s}.candidate
+WHERE election = $1::text AND token = $2::bigint AND session_id = $3::uuid`,
+    discardStray: `DELETE FROM ${s}.candidate
+WHERE election = $1::text AND session_id = $2::uuid AND NOT (token = ANY ($3::bigint[]))`,
   };
 }

@@ -48,8 +48,9 @@ end
  * A missing counter also means the store may have lost its state (a restart without
  * persistence): a leader from before may still believe it leads, up to one ttl after its
  * last renewal, which the old server answered before it went down. So while the server has
- * been up for less than one ttl, nobody takes an election whose counter is missing: the
- * script answers as if the key were held, for the rest of that ttl (Redlock's "delayed
+ * been up for less than one ttl (plus the second its whole-second uptime may overstate),
+ * nobody takes an election whose counter is missing: the script answers as if the key were
+ * held, for the rest of that time (Redlock's "delayed
  * restart", done by the store). A server up for longer, or an election that has a counter,
  * pays nothing.
  *
@@ -69,8 +70,10 @@ if raw then
   return {0, redis.call('PTTL', KEYS[1])}
 end
 if redis.call('EXISTS', KEYS[2]) == 0 then
+  -- uptime_in_seconds is the difference of two whole-second clock readings (start, now), so
+  -- it can read up to 1 s more than the server has really been up: that second is added.
   local uptime = tonumber(string.match(redis.call('INFO', 'server'), 'uptime_in_seconds:(%d+)') or '0')
-  local quarantine = tonumber(ARGV[3]) - uptime * 1000
+  local quarantine = tonumber(ARGV[3]) + 1000 - uptime * 1000
   if quarantine > 0 then return {0, quarantine} end
 end
 local now = redis.call('TIME')

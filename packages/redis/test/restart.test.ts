@@ -83,4 +83,50 @@ describeBackend('redis')('redis: a restart without persistence under a leader', 
     expect(successor.id).toBe('waiter');
     expect(successor.token).toBeGreaterThan(leader.token);
   });
+
+  it('a restarted server grants no election whose counter is missing until a full ttl after it started, whole-second uptime notwithstanding', async () => {
+    // INFO's uptime_in_seconds is floor(now) - floor(start): a server started late in one
+    // second reads 2 s of uptime after a little over 1 s. The restart is timed to start late
+    // in a second and the campaign sent once the uptime reads 2, well before one ttl is up.
+    const admin = (): Redis => new Redis(server.url, { maxRetriesPerRequest: 1, lazyConnect: false });
+    const uptimeOf = async (client: Redis): Promise<number> =>
+      Number(/uptime_in_seconds:(\d+)/.exec(await client.info('server'))?.[1]);
+    for (let attempt = 0; attempt < 5; attempt++) {
+      await waitUntilMillisecondOfSecond(700);
+      const restartedAfter = Date.now();
+      await server.restart({ wipe: true });
+      const probe = admin();
+      try {
+        // The first whole second of the server's clock after its start.
+        while ((await uptimeOf(probe)) < 1) await sleep(5);
+        const secondBoundary = Date.now();
+        if (secondBoundary - restartedAfter > 600) continue; // started too late in its second: try again
+        while ((await uptimeOf(probe)) < 2) await sleep(5);
+        expect(Date.now() - restartedAfter, 'the uptime reads 2 s before one ttl is up').toBeLessThan(TTL_MS - 200);
+      } finally {
+        probe.disconnect();
+      }
+      const backend = await open();
+      const leadership = await within(
+        'a leader once the quarantine is over',
+        TTL_MS * 4,
+        backend.election(`uptime/${randomUUID().slice(0, 8)}`).campaign({ id: 'after-restart' }),
+      );
+      expect(
+        Date.now() - restartedAfter,
+        'granted no earlier than one ttl after the server started',
+      ).toBeGreaterThanOrEqual(TTL_MS);
+      await leadership.resign();
+      return;
+    }
+    throw new Error('the server never started late enough in a second in 5 tries');
+  });
 });
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function waitUntilMillisecondOfSecond(ms: number): Promise<void> {
+  await sleep((ms - (Date.now() % 1000) + 1000) % 1000);
+}

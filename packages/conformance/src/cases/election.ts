@@ -5,24 +5,34 @@ import { record } from '../measurements.js';
 import type { CaseRegistry } from '../registry.js';
 
 export function electionCases({ ctx, test }: CaseRegistry): void {
-  test('1-one-candidate', 'one candidate is elected; token > 0; leader() reports its id, value and token', async () => {
-    const client = await ctx.client();
-    const name = uniqueElection('one');
-    const election = client.election(name);
-    expect(election.name).toBe(name);
-    expect(await election.leader()).toBeUndefined();
+  test(
+    '1-one-candidate',
+    'one candidate is elected; token > 0; leader() reports its id, value and token, and serialises to JSON',
+    async () => {
+      const client = await ctx.client();
+      const name = uniqueElection('one');
+      const election = client.election(name);
+      expect(election.name).toBe(name);
+      expect(await election.leader()).toBeUndefined();
 
-    const leadership = await within('election', ctx.ttlMs * 3, election.campaign({ id: 'solo', value: 'v1' }));
-    expect(leadership.id).toBe('solo');
-    expect(leadership.isLeader).toBe(true);
-    expect(leadership.signal.aborted).toBe(false);
-    expect(leadership.token).toBeGreaterThan(0n);
-    expect(await election.leader()).toEqual({ id: 'solo', value: 'v1', token: leadership.token });
+      const leadership = await within('election', ctx.ttlMs * 3, election.campaign({ id: 'solo', value: 'v1' }));
+      expect(leadership.id).toBe('solo');
+      expect(leadership.isLeader).toBe(true);
+      expect(leadership.signal.aborted).toBe(false);
+      expect(leadership.token).toBeGreaterThan(0n);
+      expect(await election.leader()).toEqual({ id: 'solo', value: 'v1', token: leadership.token });
+      // It serialises: the token as a decimal string.
+      expect(JSON.parse(JSON.stringify(await election.leader()))).toEqual({
+        id: 'solo',
+        value: 'v1',
+        token: leadership.token.toString(),
+      });
 
-    // Seen the same from another client.
-    const other = await ctx.client();
-    expect(await other.election(name).leader()).toEqual({ id: 'solo', value: 'v1', token: leadership.token });
-  });
+      // Seen the same from another client.
+      const other = await ctx.client();
+      expect(await other.election(name).leader()).toEqual({ id: 'solo', value: 'v1', token: leadership.token });
+    },
+  );
 
   test(
     '2-two-candidates',

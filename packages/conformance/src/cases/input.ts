@@ -44,6 +44,8 @@ export function inputCases({ ctx, test }: CaseRegistry): void {
       await expect(election.campaign({ id: 'has space' })).rejects.toMatchObject(invalid);
       await expect(election.campaign({ value: 3 as unknown as string })).rejects.toMatchObject(invalid);
       await expect(election.campaign({ signal: {} as AbortSignal })).rejects.toMatchObject(invalid);
+      // A misspelt option is refused, naming the one it meant, not silently ignored.
+      await expect(election.campaign({ ID: 'x' } as never)).rejects.toThrow(/"ID".*"id"/);
       expect(monotonicNow() - started).toBeLessThan(500);
       // Nothing was left behind by the refused campaigns.
       expect(await election.leader()).toBeUndefined();
@@ -58,6 +60,8 @@ export function inputCases({ ctx, test }: CaseRegistry): void {
       }
       await expect(ctx.target.connect({ connectTimeoutMs: 0 })).rejects.toMatchObject(invalid);
       await expect(ctx.target.connect({ onDisconnect: 'sometimes' as 'abort' })).rejects.toMatchObject(invalid);
+      await expect(ctx.target.connect({ ttl: 5_000 } as never)).rejects.toMatchObject(invalid);
+      await expect(ctx.target.connect({ ttl: 5_000 } as never)).rejects.toThrow(/"ttl".*did you mean "ttlMs"/);
       await expect(ctx.target.connect({ requires: ['telepathy' as 'fifo'] })).rejects.toMatchObject(invalid);
 
       const { connect } = await import('@baton/core');
