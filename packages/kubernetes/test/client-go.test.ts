@@ -74,11 +74,7 @@ const ms = (ns: bigint): number => Number(ns) / 1e6;
 describeBackend('kubernetes')("Baton and client-go's leaderelection on one Lease", () => {
   let binary: string;
   beforeAll(() => {
-    const found = clientGoElectorBinary();
-    if (!found.built) {
-      throw new Error(`${found.path} is missing; build it with: bash scripts/build-client-go-elector.sh`);
-    }
-    binary = found.path;
+    binary = clientGoElectorBinary();
   });
   const running = serverForSuite(startKubernetes);
   const go: GoCandidate[] = [];
