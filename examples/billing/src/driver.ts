@@ -81,7 +81,6 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
   let provider: PaymentProvider | undefined;
   try {
     ledger = await openLedger(location, { fencing: options.fencing });
-    await ledger.seed(options.invoices);
     provider = await startProvider();
   } catch (error) {
     await ledger?.discard();
@@ -170,6 +169,9 @@ async function play(
       replicas.push(replica);
       if (index === 0) await events.waitFor(0, isElected, failoverBudgetMs, 'a first leader');
     }
+    // The invoices come due once every worker is up: on a busy machine the leader could
+    // otherwise charge them all while the others are still starting, before any fault.
+    await ledger.seed(options.invoices);
 
     const progress = startProgress(ledger, options.invoices, say);
     try {
