@@ -64,7 +64,7 @@ describe('docs', () => {
     });
     const problems = ts
       .getPreEmitDiagnostics(program)
-      .filter((diagnostic) => diagnostic.file && diagnostic.file.fileName.startsWith(scratch))
+      .filter((diagnostic) => diagnostic.file?.fileName.startsWith(scratch) === true)
       .map((diagnostic) => {
         const file = diagnostic.file as ts.SourceFile;
         const origin = files.find((entry) => entry.file === file.fileName)?.origin ?? relative(root, file.fileName);
