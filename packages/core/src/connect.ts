@@ -13,10 +13,11 @@ import { redactUrl, resolveBackendOptions } from './validation.js';
 
 /**
  * Connects to the store a URL names; the scheme picks the adapter package:
- * `memory://`, `etcd://`, `zookeeper://`, `consul://`, `consuls://`, `redis://`, `rediss://`.
- * An adapter package not yet imported is imported on first use.
+ * `memory://`, `etcd://`, `zookeeper://`, `consul://`, `consuls://`, `redis://`, `rediss://`,
+ * `postgres://`, `postgresql://`. An adapter package not yet imported is imported on first use.
  * @throws InvalidArgumentError (ERR_INVALID_ARGUMENT) for a malformed URL or option, before any round trip.
  * @throws AdapterNotInstalledError (ERR_ADAPTER_NOT_INSTALLED) when the scheme's package is not installed.
+ * @throws AdapterLoadError (ERR_ADAPTER_LOAD_FAILED) when it is installed but does not load (the cause named).
  * @throws CapabilityMissingError (ERR_CAPABILITY_MISSING) when the backend lacks one of `options.requires`.
  * @throws BackendUnavailableError (ERR_BACKEND_UNAVAILABLE) when the store does not answer within `connectTimeoutMs`.
  * @throws AuthError (ERR_AUTH) when the store refuses the credentials.

@@ -100,13 +100,21 @@ export async function openConnections(
   options: ResolvedBackendOptions,
   signal: AbortSignal,
 ): Promise<Connections> {
-  const where = target.redacted;
+  const given = options.client;
+  // Errors name what was really dialled: a caller's client has its own address, not the URL's.
+  const where = given === undefined ? target.redacted : `options.client (${addressOf(given)})`;
   const name = `baton:${randomUUID().slice(0, 12)}`;
   const subscriberName = `${name}:sub`;
   const timeoutMs = requestTimeout(Math.ceil(options.ttlMs));
-  const given = options.client;
   if (given !== undefined && !isRedisClient(given)) {
     throw new InvalidArgumentError('options.client must be an ioredis Redis or Cluster client');
+  }
+  if (given === undefined && target.host === '') {
+    throw new InvalidArgumentError(`"${where}" names no host; name one, or pass your client as options.client`);
+  }
+  if (given?.status === 'end') {
+    // ioredis never reconnects a client after quit() or disconnect(): waiting would only time out.
+    throw new InvalidArgumentError('options.client is closed (quit() or disconnect() was called on it)');
   }
   let client: RedisClient;
   let subscriber: RedisClient;
@@ -160,4 +168,11 @@ export async function openConnections(
     connectionName: given ? undefined : `${name}:cmd`,
     subscriberName,
   };
+}
+
+/** host:port of a caller's client, or "a cluster"; never its credentials. */
+function addressOf(client: unknown): string {
+  if (client instanceof Cluster || (client as { isCluster?: boolean }).isCluster === true) return 'a cluster';
+  const { host, port } = (client as { options?: { host?: unknown; port?: unknown } }).options ?? {};
+  return typeof host === 'string' ? `${host}:${String(port ?? 6379)}` : 'an ioredis client';
 }
