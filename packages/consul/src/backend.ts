@@ -144,9 +144,9 @@ export class ConsulBackend extends BackendBase<ConsulElection> {
     return this.context.api.interruptWatches();
   }
 
-  /** Whether the servers have a Raft leader now (see ConsulApi.hasClusterLeader); asked within 200 ms. */
+  /** Whether the servers have a Raft leader now (see ConsulApi.hasClusterLeader); asked within 150 ms. */
   hasClusterLeader(): Promise<boolean | undefined> {
-    return this.context.api.hasClusterLeader(AbortSignal.timeout(200), 200);
+    return this.context.api.hasClusterLeader(AbortSignal.timeout(150), 150);
   }
 
   /** The agent calls go to now, `host:port` (for messages). */

@@ -67,7 +67,13 @@ async function open<U>(factory: BackendFactory<U>, url: string, resolved: Resolv
     }, resolved.connectTimeoutMs);
   });
   try {
-    return await Promise.race([pending, timeout]);
+    const backend = await Promise.race([pending, timeout]);
+    if (controller.signal.aborted) {
+      // Connected after we gave up on it (within the grace for an explanation): too late.
+      backend.close().catch(() => undefined);
+      throw controller.signal.reason;
+    }
+    return backend;
   } catch (error) {
     if (controller.signal.aborted) {
       // The adapter may still succeed after we gave up on it; close what it returns.
@@ -133,7 +139,7 @@ function describe(error: unknown): string {
 }
 
 /** How long a connect that timed out waits for the adapter to say why. */
-const EXPLANATION_GRACE_MS = 300;
+const EXPLANATION_GRACE_MS = 200;
 
 /** The timeout's error, with the adapter's own account of it appended when it gave one. */
 function explainedTimeout(timedOut: BackendUnavailableError, reason: unknown): BatonError {
