@@ -61,16 +61,24 @@ async function open<U>(factory: BackendFactory<U>, url: string, resolved: Resolv
         `could not connect to ${redactUrl(url)} within ${resolved.connectTimeoutMs} ms`,
       );
       controller.abort(error);
-      reject(error);
+      // The adapter may know why (a server up but not ready, say): its own rejection, if it
+      // comes at once, wins the race and is told with the timeout's message.
+      timer = setTimeout(() => reject(error), EXPLANATION_GRACE_MS);
     }, resolved.connectTimeoutMs);
   });
   try {
-    return await Promise.race([pending, timeout]);
+    const backend = await Promise.race([pending, timeout]);
+    if (controller.signal.aborted) {
+      // Connected after we gave up on it (within the grace for an explanation): too late.
+      backend.close().catch(() => undefined);
+      throw controller.signal.reason;
+    }
+    return backend;
   } catch (error) {
     if (controller.signal.aborted) {
       // The adapter may still succeed after we gave up on it; close what it returns.
       pending.then((backend) => backend.close()).catch(() => undefined);
-      throw controller.signal.reason;
+      throw explainedTimeout(controller.signal.reason as BackendUnavailableError, error);
     }
     if (error instanceof BatonError) throw error;
     throw new BackendUnavailableError(`could not connect to ${redactUrl(url)}: ${describe(error)}`, { cause: error });
@@ -128,4 +136,16 @@ function resolvable(packageName: string): boolean {
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** How long a connect that timed out waits for the adapter to say why. */
+const EXPLANATION_GRACE_MS = 200;
+
+/** The timeout's error, with the adapter's own account of it appended when it gave one. */
+function explainedTimeout(timedOut: BackendUnavailableError, reason: unknown): BatonError {
+  if (reason === timedOut || !(reason instanceof BatonError) || reason.message.includes(timedOut.message)) {
+    return timedOut;
+  }
+  if (!(reason instanceof BackendUnavailableError)) return reason; // e.g. refused credentials: the real answer
+  return new BackendUnavailableError(`${timedOut.message}: ${reason.message}`, { cause: reason });
 }

@@ -151,6 +151,7 @@ export async function openConnections(
   try {
     await untilReady(client, signal, where);
     await untilReady(subscriber, signal, where);
+    if (!given && target.db !== 0) await checkDatabase(client, target.db, where);
   } catch (error) {
     subscriber.disconnect();
     if (!given) client.disconnect();
@@ -175,4 +176,22 @@ function addressOf(client: unknown): string {
   if (client instanceof Cluster || (client as { isCluster?: boolean }).isCluster === true) return 'a cluster';
   const { host, port } = (client as { options?: { host?: unknown; port?: unknown } }).options ?? {};
   return typeof host === 'string' ? `${host}:${String(port ?? 6379)}` : 'an ioredis client';
+}
+
+/**
+ * ioredis reports a failed SELECT of the URL's database only as an 'error' event and goes on
+ * in database 0; an explicit SELECT makes a database the server does not have a refusal.
+ */
+async function checkDatabase(client: RedisClient, db: number, where: string): Promise<void> {
+  try {
+    await (client as Redis).select(db);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    if (/out of range|invalid DB index/i.test(message)) {
+      throw new InvalidArgumentError(`database ${db} of "${where}" does not exist on the server: ${message}`, {
+        cause: error,
+      });
+    }
+    throw connectError(error, where);
+  }
 }

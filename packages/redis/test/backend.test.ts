@@ -105,6 +105,13 @@ describeBackend('redis')('redis adapter on a real server', () => {
     }
   });
 
+  it('a database the server does not have is ERR_INVALID_ARGUMENT naming it, not a silent fallback to database 0', async () => {
+    await expect(connect(`${server.url.replace(/\/\d*$/, '')}/99`, { ttlMs: TTL_MS })).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARGUMENT',
+      message: expect.stringContaining('database 99'),
+    });
+  });
+
   it('a URL without a host and without a client is refused at once, naming what is missing', async () => {
     await expect(connectRedis('redis://')).rejects.toMatchObject({
       code: 'ERR_INVALID_ARGUMENT',
