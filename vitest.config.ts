@@ -10,6 +10,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Most test time is spent waiting on servers and ttls, not on the CPU: two files at a
+    // time even on a 2-core machine (where vitest's default would be one).
+    maxWorkers: 2,
     reporters: ['default'],
   },
 });
