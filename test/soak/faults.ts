@@ -108,6 +108,35 @@ async function campaignInPausedStore(ctx: FaultContext, waiter: Slot): Promise<I
   return { ...onStore(ctx, injectedAt, now(), { pauseMs, campaignAfterMs }), targetId: waiter.current.id };
 }
 
+/**
+ * The store member the leader talks to (the one its proxies hold most connections to) is killed,
+ * stays down for 1-3 ttl, and comes back. Clients of that member must move to another; if it
+ * led the store's own cluster, the store elects another, which may give every lease a fresh ttl.
+ */
+async function loseMember(ctx: FaultContext, leader: Slot): Promise<Injection> {
+  const { store, random, ttlMs } = ctx;
+  if (!store.member) throw new Error(`${store.kind} runs one server: no member to lose`);
+  const links = leader.proxies.map((proxy) => proxy.connectionCount);
+  const most = Math.max(...links);
+  const index = random.pick(links.flatMap((count, i) => (count === most ? [i] : [])));
+  const downMs = Math.round(random.between(ttlMs, 3 * ttlMs));
+  const injectedAt = now();
+  await store.member.kill(index);
+  await sleep(downMs);
+  await store.member.restart(index);
+  // A successor is owed while the member is down. The declared worst case grows by a store
+  // election and a ttl when the store's own leader changes (every lease starts afresh): bounded
+  // here by twice the worst case, plus the allowance for a client's reconnect.
+  return {
+    scope: 'store',
+    injectedAt,
+    healedAt: now(),
+    owedFrom: injectedAt,
+    boundMs: 2 * ctx.worstCaseFailoverMs + STORE_ALLOWANCE_MS,
+    detail: { member: index, downMs, connections: links.join('/') },
+  };
+}
+
 /** The leader resigns (it withdraws, then campaigns again at once): a graceful handover. */
 export async function handOver(ctx: FaultContext, leader: Slot): Promise<Injection> {
   const from = leader.current.events.length;
@@ -166,6 +195,6 @@ export async function inject(ctx: FaultContext, kind: InjectedKind, leader: Slot
       return campaignInPausedStore(ctx, waiter);
     }
     case 'member-loss':
-      throw new Error('member loss needs a cluster, which the soak does not run');
+      return loseMember(ctx, leader);
   }
 }

@@ -71,6 +71,8 @@ export interface SoakMeta {
   readonly seed: number;
   readonly ttlMs: number;
   readonly candidates: number;
+  /** Servers of the store: 1, or the members of a cluster. */
+  readonly members: number;
   readonly minutes: number;
   /** The store's declared worst-case failover (capabilities.worstCaseFailoverMs) at this ttl. */
   readonly worstCaseFailoverMs: number;

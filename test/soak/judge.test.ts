@@ -67,6 +67,7 @@ function history(
       seed: 1,
       ttlMs: TTL,
       candidates: processes.length,
+      members: 1,
       minutes: 1,
       worstCaseFailoverMs: 1_100,
       declaredRegression: 'when the store is restored from an old snapshot',

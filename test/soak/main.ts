@@ -1,4 +1,4 @@
-// npm run soak -- --backend redis --minutes 2 --seed 42 [--ttl 1000] [--candidates 6]
+// npm run soak -- --backend redis --minutes 2 --seed 42 [--ttl 1000] [--candidates 6] [--cluster]
 //   [--injections N] [--min-injections N] [--fail-on-unforced] [--out DIR] [--results FILE]
 // npm run soak -- --judge HISTORY.json   (judges a saved history again, without running anything)
 //
@@ -27,6 +27,7 @@ const { values } = parseArgs({
     injections: { type: 'string' },
     'min-injections': { type: 'string', default: '0' },
     'fail-on-unforced': { type: 'boolean', default: false },
+    cluster: { type: 'boolean', default: false },
     out: { type: 'string', default: join(os.tmpdir(), 'baton-soak') },
     results: { type: 'string' },
     judge: { type: 'string' },
@@ -70,12 +71,13 @@ async function main(): Promise<number> {
   const maxInjections =
     values.injections === undefined ? Number.POSITIVE_INFINITY : count('injections', values.injections, 1);
   const minInjections = count('min-injections', values['min-injections'], 0);
+  const cluster = values.cluster ?? false;
   await mkdir(values.out as string, { recursive: true });
   let failed = false;
   for (const backend of backends) {
-    const replay = `npm run soak -- --backend ${backend} --seed ${seed} --minutes ${minutes} --ttl ${ttlMs} --candidates ${candidates}`;
+    const replay = `npm run soak -- --backend ${backend} --seed ${seed} --minutes ${minutes} --ttl ${ttlMs} --candidates ${candidates}${cluster ? ' --cluster' : ''}`;
     log(`${backend}: seed ${seed} (replay: ${replay})`);
-    const history = await runSoak({ backend, seed, minutes, ttlMs, candidates, maxInjections, log });
+    const history = await runSoak({ backend, seed, minutes, ttlMs, candidates, cluster, maxInjections, log });
     const path = join(values.out as string, `${backend}-${seed}-${Date.now()}.json`);
     await saveHistory(path, history);
     const { verdict, found } = verdictOf(history);

@@ -12,6 +12,8 @@ export interface RunSummary {
   readonly date: string;
   readonly ttlMs: number;
   readonly candidates: number;
+  /** Servers of the store: 1, or the members of a cluster. */
+  readonly members: number;
   readonly minutes: number;
   readonly worstCaseFailoverMs: number;
   readonly injections: number;
@@ -53,6 +55,7 @@ export function summaryOf(history: SoakHistory, verdict: Verdict): RunSummary {
     date: new Date().toISOString(),
     ttlMs: meta.ttlMs,
     candidates: meta.candidates,
+    members: meta.members,
     minutes: Math.round((Number(meta.stoppingAt - meta.startedAt) / 6e10) * 100) / 100,
     worstCaseFailoverMs: meta.worstCaseFailoverMs,
     injections: verdict.injections,
@@ -102,7 +105,7 @@ export function renderReport(history: SoakHistory, verdict: Verdict): string {
   const policies = history.processes.filter((p) => !p.id.includes('.'));
   const count = (policy: DisconnectPolicy): number => policies.filter((p) => p.policy === policy).length;
   lines.push(
-    `[soak] ${meta.backend}: seed ${meta.seed}, ttl ${meta.ttlMs} ms, ${meta.candidates} candidates ` +
+    `[soak] ${meta.backend}${meta.members > 1 ? ` (${meta.members}-member cluster)` : ''}: seed ${meta.seed}, ttl ${meta.ttlMs} ms, ${meta.candidates} candidates ` +
       `(${count('abort')} abort, ${count('tolerate-until-deadline')} tolerate-until-deadline), ` +
       `${(Number(meta.stoppingAt - meta.startedAt) / 6e10).toFixed(1)} min, declared worst-case failover ${meta.worstCaseFailoverMs} ms`,
   );

@@ -14,6 +14,8 @@ export interface SoakOptions {
   /** The ttl asked for; a store with a higher minimum raises it (its ttl policy). */
   readonly ttlMs: number;
   readonly candidates: number;
+  /** Run a cluster of the store (etcd, ZooKeeper, Consul) instead of one server. */
+  readonly cluster: boolean;
   /** Stop after this many injections even if time is left. */
   readonly maxInjections: number;
   readonly log: (line: string) => void;
@@ -61,6 +63,7 @@ async function soakWith(
       seed,
       ttlMs,
       candidates: options.candidates,
+      members: store.members.length,
       minutes: options.minutes,
       worstCaseFailoverMs: capabilities.worstCaseFailoverMs,
       declaredRegression: capabilities.fencing.regression,
@@ -84,7 +87,7 @@ async function soakWith(
  */
 export async function runSoak(options: SoakOptions): Promise<SoakHistory> {
   const random = new SeededRandom(options.seed);
-  const store = await startSoakStore(options.backend, options.ttlMs);
+  const store = await startSoakStore(options.backend, options.ttlMs, options.cluster);
   try {
     // The ttl in force and the declared worst case, as a client of this store sees them.
     const probe = await connect(store.urlVia(store.members), { ttlMs: options.ttlMs, connectTimeoutMs: 10_000 });

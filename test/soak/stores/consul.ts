@@ -2,17 +2,19 @@ import { leaderKey } from '../../../packages/consul/src/keys.js';
 import { DEFAULT_PREFIX } from '../../../packages/consul/src/url.js';
 import { consulHooks } from '../../../packages/consul/test/hooks.js';
 import { startCluster } from '../../backends/index.js';
-import { SINGLE_SERVER, type SoakStore, serverLevers } from './store.js';
+import { CLUSTER_SIZE, type SoakStore, serverLevers, unsupportedMemberLoss } from './store.js';
 
 /** As in the conformance run: short enough to keep failovers after an invalidated session fast. */
 const LOCK_DELAY = '500ms';
 
-export async function consulStore(ttlMs: number): Promise<SoakStore> {
-  // A one-server cluster rather than a -dev agent, as the conformance run does: it keeps its raft
-  // state on disk, so a restart keeps the raft index (the fencing token) going up.
-  const cluster = await startCluster('consul', 1);
-  const [server] = cluster.members;
+export async function consulStore(ttlMs: number, clustered: boolean): Promise<SoakStore> {
+  // Even one server runs as a cluster rather than a -dev agent, as the conformance run does: it
+  // keeps its raft state on disk, so a restart keeps the raft index (the fencing token) going up.
+  const cluster = await startCluster('consul', clustered ? CLUSTER_SIZE : 1);
+  const servers = cluster.members;
+  const [server] = servers;
   if (!server) throw new Error('the consul cluster has no member');
+  // The outside calls go to the first member; the nemesis makes them only with every member up.
   const api = `http://${server.host}:${server.port}/v1`;
   const hooks = consulHooks(`http://${server.host}:${server.port}`, ttlMs);
   const call = async (method: string, path: string): Promise<unknown> => {
@@ -24,7 +26,7 @@ export async function consulStore(ttlMs: number): Promise<SoakStore> {
   return {
     kind: 'consul',
     urlVia: (addresses) => `consul://${addresses.map((a) => `${a.host}:${a.port}`).join(',')}?lockDelay=${LOCK_DELAY}`,
-    ...serverLevers(server),
+    ...serverLevers(servers),
     outside: {
       deleteLeaderKey: (election) => hooks.hooks.deleteLeaderKey(election),
       // Destroying the session that holds the key: what its invalidation does (the key is
@@ -36,7 +38,7 @@ export async function consulStore(ttlMs: number): Promise<SoakStore> {
         await call('PUT', `/session/destroy/${session}`);
       },
     },
-    unsupported: { 'member-loss': SINGLE_SERVER },
+    unsupported: unsupportedMemberLoss(servers),
     regressiveFaults: [],
     restartKeeps: 'raft state kept (a one-server cluster, not -dev)',
     async stop() {

@@ -2,7 +2,7 @@ import { DEFAULT_SCHEMA, quoteSchema } from '../../../packages/postgres/src/sche
 import { postgresHooks } from '../../../packages/postgres/test/hooks.js';
 import { urlVia } from '../../../packages/postgres/test/support/settings.js';
 import { startServer } from '../../backends/index.js';
-import { SINGLE_SERVER, type SoakStore, serverLevers } from './store.js';
+import { NO_CLUSTER, type SoakStore, serverLevers } from './store.js';
 
 export async function postgresStore(ttlMs: number): Promise<SoakStore> {
   const server = await startServer('postgres');
@@ -15,7 +15,7 @@ export async function postgresStore(ttlMs: number): Promise<SoakStore> {
       if (!address) throw new Error('postgres takes one address');
       return urlVia(server.url, address.host, address.port);
     },
-    ...serverLevers(server),
+    ...serverLevers([server]),
     outside: {
       deleteLeaderKey: (election) => hooks.hooks.deleteLeaderKey(election),
       // The leader's session (the row with the lowest token holds it) expires by the server's
@@ -29,7 +29,7 @@ export async function postgresStore(ttlMs: number): Promise<SoakStore> {
         if (rowCount !== 1) throw new Error(`election ${election} has no leader row`);
       },
     },
-    unsupported: { 'member-loss': SINGLE_SERVER },
+    unsupported: { 'member-loss': NO_CLUSTER },
     regressiveFaults: [],
     restartKeeps: 'data kept (fast shutdown and start)',
     async stop() {

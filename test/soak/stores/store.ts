@@ -24,12 +24,17 @@ export interface SoakStore {
   readonly members: readonly Address[];
   /** The URL a candidate connects with when it reaches each member at the given address (its proxy). */
   urlVia(addresses: readonly Address[]): string;
-  /** Stops the store and starts it again on the same port, as a crash and restart would. */
+  /** Stops the store (every member) and starts it again on the same ports, as a crash and restart would. */
   restart(): Promise<void>;
   /** SIGSTOP: sockets stay open, nothing is answered. */
   pause(): Promise<void>;
   resume(): Promise<void>;
   readonly outside: OutsideActions;
+  /** For a cluster: one member lost (SIGKILL) and brought back, the others running on. */
+  readonly member?: {
+    kill(index: number): Promise<void>;
+    restart(index: number): Promise<void>;
+  };
   /** Fault kinds the store cannot take here, each with the reason (printed with the report). */
   readonly unsupported: Readonly<Partial<Record<FaultKind, string>>>;
   /**
@@ -44,18 +49,46 @@ export interface SoakStore {
 
 /** The wording shared by stores that have no lease or session the soak can end from outside. */
 export const NO_OUTSIDE_SESSION = 'no session or lease to end from outside';
-/** The harness runs one server per store here; member loss needs a cluster. */
-export const SINGLE_SERVER = 'the soak runs one server; member loss needs a cluster';
+/** A store of one server has no member to lose. */
+export const SINGLE_SERVER = 'one server (run with --cluster for member loss)';
+/** A store the harness runs as one server only. */
+export const NO_CLUSTER = 'the test harness starts no cluster of this store';
+/** Stores the harness starts as clusters. */
+export const CLUSTER_BACKENDS: readonly SoakBackend[] = ['etcd', 'zookeeper', 'consul'];
+/** Members of a cluster under the soak. */
+export const CLUSTER_SIZE = 3;
 
-/** The levers of one harness server: its address, restart (losing its data with `wipe`), freeze and thaw. */
+/**
+ * The levers of harness servers, one or the members of a cluster: their addresses, a restart of
+ * all (losing their data with `wipe`), a freeze and thaw of all, and for a cluster one member's
+ * loss and return.
+ */
 export function serverLevers(
-  server: ServerHandle,
+  servers: readonly ServerHandle[],
   wipe = false,
-): Pick<SoakStore, 'members' | 'restart' | 'pause' | 'resume'> {
-  return {
-    members: [{ host: server.host, port: server.port }],
-    restart: () => server.restart({ wipe }),
-    pause: () => server.pause(),
-    resume: () => server.resume(),
+): Pick<SoakStore, 'members' | 'restart' | 'pause' | 'resume' | 'member'> {
+  const nth = (index: number): ServerHandle => {
+    const server = servers[index];
+    if (!server) throw new Error(`no member ${index}`);
+    return server;
   };
+  const levers = {
+    members: servers.map((server) => ({ host: server.host, port: server.port })),
+    async restart() {
+      if (servers.length === 1) return nth(0).restart({ wipe });
+      // All at once, as a power cut would: a graceful stop of one member after another would
+      // hand the cluster's leadership around first.
+      await Promise.all(servers.map((server) => server.kill()));
+      await Promise.all(servers.map((server) => server.restart({ wipe })));
+    },
+    pause: async () => void (await Promise.all(servers.map((server) => server.pause()))),
+    resume: async () => void (await Promise.all(servers.map((server) => server.resume()))),
+  };
+  if (servers.length === 1) return levers;
+  return { ...levers, member: { kill: (index) => nth(index).kill(), restart: (index) => nth(index).restart() } };
+}
+
+/** Where a store of one server cannot lose a member. */
+export function unsupportedMemberLoss(servers: readonly unknown[]): Partial<Record<FaultKind, string>> {
+  return servers.length > 1 ? {} : { 'member-loss': SINGLE_SERVER };
 }
