@@ -69,6 +69,8 @@ export interface ProcessRecord extends CandidateRecord {
 export interface SoakMeta {
   readonly backend: string;
   readonly seed: number;
+  /** Wall-clock time the run began (ISO 8601), for the results file. */
+  readonly date: string;
   readonly ttlMs: number;
   readonly candidates: number;
   /** Servers of the store: 1, or the members of a cluster. */

@@ -65,6 +65,7 @@ function history(
     meta: {
       backend: 'test',
       seed: 1,
+      date: '2026-11-28T00:00:00.000Z',
       ttlMs: TTL,
       candidates: processes.length,
       members: 1,

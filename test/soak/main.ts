@@ -1,11 +1,13 @@
 // npm run soak -- --backend redis --minutes 2 --seed 42 [--ttl 1000] [--candidates 6] [--cluster]
 //   [--injections N] [--min-injections N] [--fail-on-unforced] [--out DIR] [--results FILE]
-// npm run soak -- --judge HISTORY.json   (judges a saved history again, without running anything)
+// npm run soak -- --judge HISTORY.json... [--results FILE]   (judges saved histories again,
+//   without running anything; with --results, adds their summaries to a results file)
 //
 // Runs the fault soak against real servers started by the test harness, one backend after the
 // other, judges each recorded history, prints the verdict, and exits 1 on any overlap, accepted
 // stale write, undeclared token regression or liveness failure (and, with --fail-on-unforced, on
-// a term that ended with no fault on it), or when fewer than --min-injections faults were injected.
+// a term that ended with no fault on it), or when fewer than --min-injections faults were injected;
+// exits 2 on a usage error or a store that would not start.
 import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +19,7 @@ import { appendResult, renderReport, summaryOf } from './report.js';
 import { runSoak } from './soak.js';
 import { SOAK_BACKENDS, type SoakBackend } from './stores/index.js';
 
-const { values } = parseArgs({
+const { values, positionals } = parseArgs({
   options: {
     backend: { type: 'string', default: 'all' },
     minutes: { type: 'string', default: '2' },
@@ -30,9 +32,10 @@ const { values } = parseArgs({
     cluster: { type: 'boolean', default: false },
     out: { type: 'string', default: join(os.tmpdir(), 'baton-soak') },
     results: { type: 'string' },
-    judge: { type: 'string' },
+    judge: { type: 'boolean', default: false },
   },
   strict: true,
+  allowPositionals: true,
 });
 
 /** A whole number from an option, or a usage error naming the option. */
@@ -54,10 +57,19 @@ function verdictOf(history: SoakHistory): { verdict: Verdict; found: string[] } 
 
 async function main(): Promise<number> {
   if (values.judge) {
-    const { found } = verdictOf(await loadHistory(values.judge));
-    for (const problem of found) console.log(`[soak] FAILED: ${problem}`);
-    return found.length > 0 ? 1 : 0;
+    if (positionals.length === 0) throw new Error('--judge takes the paths of saved histories');
+    let failed = false;
+    for (const path of positionals) {
+      const history = await loadHistory(path);
+      const { verdict, found } = verdictOf(history);
+      if (values.results) await appendResult(values.results, summaryOf(history, verdict));
+      for (const problem of found) console.log(`[soak] ${path} FAILED: ${problem}`);
+      if (found.length > 0) failed = true;
+    }
+    return failed ? 1 : 0;
   }
+  if (positionals.length > 0)
+    throw new Error(`unexpected arguments: ${positionals.join(' ')} (histories go with --judge)`);
   const backends = (values.backend === 'all' ? SOAK_BACKENDS : (values.backend ?? '').split(',')) as SoakBackend[];
   for (const backend of backends) {
     if (!SOAK_BACKENDS.includes(backend)) {
@@ -93,4 +105,9 @@ async function main(): Promise<number> {
   return failed ? 1 : 0;
 }
 
-process.exitCode = await main();
+try {
+  process.exitCode = await main();
+} catch (error) {
+  console.error(`[soak] ${error instanceof Error ? error.message : String(error)}`);
+  process.exitCode = 2;
+}

@@ -52,7 +52,7 @@ export function summaryOf(history: SoakHistory, verdict: Verdict): RunSummary {
   return {
     backend: meta.backend,
     seed: meta.seed,
-    date: new Date().toISOString(),
+    date: meta.date,
     ttlMs: meta.ttlMs,
     candidates: meta.candidates,
     members: meta.members,

@@ -42,6 +42,7 @@ async function soakWith(
   });
   const ctx = { pool, store, random, election, ttlMs, worstCaseFailoverMs: capabilities.worstCaseFailoverMs };
   const nemesis = new Nemesis(ctx);
+  const date = new Date().toISOString();
   const startedAt = hrtime();
   let aborted: string | undefined;
   try {
@@ -61,6 +62,7 @@ async function soakWith(
     meta: {
       backend,
       seed,
+      date,
       ttlMs,
       candidates: options.candidates,
       members: store.members.length,
