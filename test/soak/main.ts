@@ -19,26 +19,29 @@ import { appendResult, renderReport, summaryOf } from './report.js';
 import { runSoak } from './soak.js';
 import { SOAK_BACKENDS, type SoakBackend } from './stores/index.js';
 
-const { values, positionals } = parseArgs({
-  options: {
-    backend: { type: 'string', default: 'all' },
-    minutes: { type: 'string', default: '2' },
-    seed: { type: 'string' },
-    ttl: { type: 'string', default: '1000' },
-    candidates: { type: 'string', default: '6' },
-    injections: { type: 'string' },
-    'min-injections': { type: 'string', default: '0' },
-    'fail-on-unforced': { type: 'boolean', default: false },
-    cluster: { type: 'boolean', default: false },
-    out: { type: 'string', default: join(os.tmpdir(), 'baton-soak') },
-    results: { type: 'string' },
-    judge: { type: 'boolean', default: false },
-  },
-  strict: true,
-  allowPositionals: true,
-});
+/** The command line; an unknown option or a missing value is a usage error naming it. */
+function parseArguments() {
+  return parseArgs({
+    options: {
+      backend: { type: 'string', default: 'all' },
+      minutes: { type: 'string', default: '2' },
+      seed: { type: 'string' },
+      ttl: { type: 'string', default: '1000' },
+      candidates: { type: 'string', default: '6' },
+      injections: { type: 'string' },
+      'min-injections': { type: 'string', default: '0' },
+      'fail-on-unforced': { type: 'boolean', default: false },
+      cluster: { type: 'boolean', default: false },
+      out: { type: 'string', default: join(os.tmpdir(), 'baton-soak') },
+      results: { type: 'string' },
+      judge: { type: 'boolean', default: false },
+    },
+    strict: true,
+    allowPositionals: true,
+  });
+}
 
-/** A whole number from an option, or a usage error naming the option. */
+/** A number from an option, or a usage error naming the option. */
 function count(name: string, text: string | undefined, min: number): number {
   const value = Number(text);
   if (!Number.isFinite(value) || value < min) throw new Error(`--${name} must be a number >= ${min}, not ${text}`);
@@ -46,22 +49,23 @@ function count(name: string, text: string | undefined, min: number): number {
 }
 
 const log = (line: string): void => console.error(`[soak] ${line}`);
-const failOnUnforced = values['fail-on-unforced'] ?? false;
 
 /** Judges a history and prints the report; returns the verdict and what fails the run. */
-function verdictOf(history: SoakHistory): { verdict: Verdict; found: string[] } {
+function verdictOf(history: SoakHistory, failOnUnforced: boolean): { verdict: Verdict; found: string[] } {
   const verdict = judge(history);
   console.log(renderReport(history, verdict));
   return { verdict, found: violations(verdict, { unforcedEnds: failOnUnforced }) };
 }
 
 async function main(): Promise<number> {
+  const { values, positionals } = parseArguments();
+  const failOnUnforced = values['fail-on-unforced'] ?? false;
   if (values.judge) {
     if (positionals.length === 0) throw new Error('--judge takes the paths of saved histories');
     let failed = false;
     for (const path of positionals) {
       const history = await loadHistory(path);
-      const { verdict, found } = verdictOf(history);
+      const { verdict, found } = verdictOf(history, failOnUnforced);
       if (values.results) await appendResult(values.results, summaryOf(history, verdict));
       for (const problem of found) console.log(`[soak] ${path} FAILED: ${problem}`);
       if (found.length > 0) failed = true;
@@ -92,7 +96,7 @@ async function main(): Promise<number> {
     const history = await runSoak({ backend, seed, minutes, ttlMs, candidates, cluster, maxInjections, log });
     const path = join(values.out as string, `${backend}-${seed}-${Date.now()}.json`);
     await saveHistory(path, history);
-    const { verdict, found } = verdictOf(history);
+    const { verdict, found } = verdictOf(history, failOnUnforced);
     const { injections } = verdict;
     if (injections < minInjections)
       found.push(`${injections} injections, fewer than --min-injections ${minInjections}`);
