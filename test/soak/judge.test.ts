@@ -107,6 +107,25 @@ describe('soak judge', () => {
     expect(violations(verdict, { unforcedEnds: false })).toContain('1 overlapping leaderships');
   });
 
+  it('an overlap after the store was told to forget the leader is reported apart, not failed', () => {
+    // The leader's key is deleted at 3 s; a waiter wins at 3.02 s; the old leader hears of it at 3.05 s.
+    const processes = [proc('c0', term(1_000, 5, 3_050, 'deposed')), proc('c1', term(3_020, 6))];
+    const deleted = fault(1, { kind: 'leader-key-deleted', leaderId: 'c0', leaderToken: 5n, injectedAt: ns(3_000) });
+    const verdict = judge(history(processes, [deleted]));
+    expect(verdict.overlaps).toEqual([]);
+    expect(verdict.forgottenOverlaps).toHaveLength(1);
+    expect(verdict.forgottenOverlaps[0]?.ms).toBeCloseTo(30);
+    expect(violations(verdict, { unforcedEnds: true })).toEqual([]);
+    // The same overlap after a fault that does not make the store forget is a finding.
+    const killedOther = fault(1, {
+      kind: 'leader-pause-short',
+      leaderId: 'c0',
+      leaderToken: 5n,
+      injectedAt: ns(3_000),
+    });
+    expect(judge(history(processes, [killedOther])).overlaps).toHaveLength(1);
+  });
+
   it('a frozen leader counts as leading only until its own deadline', () => {
     // c0 is frozen at 3 s with a deadline of 3.9 s; it reports the loss only when thawed at 6 s.
     const frozen = proc('c0', term(1_000, 5, 6_000, 'expired', 3_900), [

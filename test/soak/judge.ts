@@ -60,6 +60,12 @@ export interface Verdict {
   readonly byKind: Partial<Record<FaultKind, Record<DisconnectPolicy, number>>>;
   /** Two processes held leadership at one instant (spans end at a frozen process's own deadline). */
   readonly overlaps: Overlap[];
+  /**
+   * Overlaps that follow the store being told to forget its leader (its key deleted, its lease
+   * or session ended from outside): nothing can stop the old leader believing until the store's
+   * word reaches it, which is what the fence is for. Reported with their length, not failed.
+   */
+  readonly forgottenOverlaps: Overlap[];
   /** Writes the resource accepted after it had accepted a higher token: the fence failed. */
   readonly acceptedStaleWrites: FencedWrite[];
   readonly regressions: Regression[];
@@ -129,6 +135,20 @@ function overlapsOf(spans: readonly HeldSpan[]): Overlap[] {
     if (!latest || span.to > latest.to) latest = span;
   }
   return found;
+}
+
+/** Faults that make the store forget its leader behind its back. */
+const FORGETTING: readonly FaultKind[] = ['leader-key-deleted', 'leader-revoked'];
+
+/** Whether an overlap began after the store was made to forget the earlier leader's term. */
+function afterForgetting(overlap: Overlap, faults: readonly FaultRecord[]): boolean {
+  return faults.some(
+    (f) =>
+      FORGETTING.includes(f.kind) &&
+      f.leaderId === overlap.first.id &&
+      f.leaderToken === overlap.first.token &&
+      f.injectedAt < overlap.second.from,
+  );
 }
 
 function regressionsOf(terms: readonly Term[], faults: readonly FaultRecord[], regressive: readonly FaultKind[]) {
@@ -243,7 +263,7 @@ export function judge(history: SoakHistory): Verdict {
   const { meta, processes, writes } = history;
   const faults = history.faults.filter((f) => f.failed === undefined);
   const terms = termsOf(processes);
-  const spans = heldSpans(processes, meta.endedAt);
+  const overlaps = overlapsOf(heldSpans(processes, meta.endedAt));
   const byKind: Verdict['byKind'] = {};
   for (const fault of faults) {
     const counts = byKind[fault.kind] ?? { abort: 0, 'tolerate-until-deadline': 0 };
@@ -263,7 +283,8 @@ export function judge(history: SoakHistory): Verdict {
   return {
     injections: faults.filter((f) => f.kind !== HANDOVER).length,
     byKind,
-    overlaps: overlapsOf(spans),
+    overlaps: overlaps.filter((o) => !afterForgetting(o, faults)),
+    forgottenOverlaps: overlaps.filter((o) => afterForgetting(o, faults)),
     acceptedStaleWrites: acceptedStale(writes),
     regressions: regressionsOf(terms, faults, meta.regressiveFaults),
     lateWrites: lateWritesOf(terms, writes),

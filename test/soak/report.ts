@@ -19,6 +19,8 @@ export interface RunSummary {
   readonly injections: number;
   readonly byKind: Verdict['byKind'];
   readonly overlaps: number;
+  /** Overlaps after the store was told to forget its leader: how many, and the longest in ms. */
+  readonly forgottenOverlaps: { readonly n: number; readonly maxMs: number };
   readonly acceptedStaleWrites: number;
   readonly regressions: { readonly undeclared: number; readonly declared: number };
   readonly livenessFailures: number;
@@ -61,6 +63,10 @@ export function summaryOf(history: SoakHistory, verdict: Verdict): RunSummary {
     injections: verdict.injections,
     byKind: verdict.byKind,
     overlaps: verdict.overlaps.length,
+    forgottenOverlaps: {
+      n: verdict.forgottenOverlaps.length,
+      maxMs: Math.round(Math.max(0, ...verdict.forgottenOverlaps.map((o) => o.ms)) * 100) / 100,
+    },
     acceptedStaleWrites: verdict.acceptedStaleWrites.length,
     regressions: {
       undeclared: verdict.regressions.filter((r) => !r.declared).length,
@@ -119,6 +125,13 @@ export function renderReport(history: SoakHistory, verdict: Verdict): string {
       `token regressions ${undeclared} undeclared, ${verdict.regressions.length - undeclared} declared · ` +
       `liveness failures ${verdict.failovers.filter((f) => f.late).length} · unforced term ends ${verdict.unforcedEnds.length}`,
   );
+  if (verdict.forgottenOverlaps.length > 0) {
+    const longest = Math.max(...verdict.forgottenOverlaps.map((o) => o.ms));
+    lines.push(
+      `  after the store was told to forget its leader (key deleted, lease or session ended): ${verdict.forgottenOverlaps.length} ` +
+        `overlaps until the old leader heard, the longest ${longest.toFixed(1)} ms (the fence's case, not failed)`,
+    );
+  }
   const late = verdict.lateWrites;
   lines.push(
     `  writes ${verdict.writes} in ${verdict.terms} terms; ${late.attempted} reached the resource after a successor was elected: ` +
