@@ -116,6 +116,11 @@ describe('soak judge', () => {
     expect(verdict.forgottenOverlaps).toHaveLength(1);
     expect(verdict.forgottenOverlaps[0]?.ms).toBeCloseTo(30);
     expect(violations(verdict, { unforcedEnds: true })).toEqual([]);
+    // An old leader that does not hear of it within a ttl is a finding.
+    const deaf = [proc('c0', term(1_000, 5, 4_500, 'deposed')), proc('c1', term(3_020, 6))];
+    expect(violations(judge(history(deaf, [deleted])), { unforcedEnds: false })).toEqual([
+      '1 leaders still leading a ttl after the store forgot them',
+    ]);
     // The same overlap after a fault that does not make the store forget is a finding.
     const killedOther = fault(1, {
       kind: 'leader-pause-short',

@@ -63,9 +63,12 @@ export interface Verdict {
   /**
    * Overlaps that follow the store being told to forget its leader (its key deleted, its lease
    * or session ended from outside): nothing can stop the old leader believing until the store's
-   * word reaches it, which is what the fence is for. Reported with their length, not failed.
+   * word reaches it, which is what the fence is for. Reported with their length; failed only
+   * when one lasts longer than a ttl (the old leader did not hear in time: a watch or a renewal
+   * that should have told it did not).
    */
   readonly forgottenOverlaps: Overlap[];
+  readonly forgottenTooLong: Overlap[];
   /** Writes the resource accepted after it had accepted a higher token: the fence failed. */
   readonly acceptedStaleWrites: FencedWrite[];
   readonly regressions: Regression[];
@@ -285,6 +288,7 @@ export function judge(history: SoakHistory): Verdict {
     byKind,
     overlaps: overlaps.filter((o) => !afterForgetting(o, faults)),
     forgottenOverlaps: overlaps.filter((o) => afterForgetting(o, faults)),
+    forgottenTooLong: overlaps.filter((o) => afterForgetting(o, faults) && o.ms > meta.ttlMs),
     acceptedStaleWrites: acceptedStale(writes),
     regressions: regressionsOf(terms, faults, meta.regressiveFaults),
     lateWrites: lateWritesOf(terms, writes),
@@ -304,6 +308,9 @@ export function judge(history: SoakHistory): Verdict {
 export function violations(verdict: Verdict, options: { readonly unforcedEnds: boolean }): string[] {
   const found: string[] = [];
   if (verdict.overlaps.length > 0) found.push(`${verdict.overlaps.length} overlapping leaderships`);
+  if (verdict.forgottenTooLong.length > 0) {
+    found.push(`${verdict.forgottenTooLong.length} leaders still leading a ttl after the store forgot them`);
+  }
   if (verdict.acceptedStaleWrites.length > 0) found.push(`${verdict.acceptedStaleWrites.length} accepted stale writes`);
   const undeclared = verdict.regressions.filter((r) => !r.declared);
   if (undeclared.length > 0) found.push(`${undeclared.length} undeclared token regressions`);

@@ -156,6 +156,12 @@ export function renderReport(history: SoakHistory, verdict: Verdict): string {
         `${o.second.id} (token ${o.second.token}, from ${at(o.second.from)})`,
     );
   }
+  for (const o of verdict.forgottenTooLong) {
+    lines.push(
+      `  LEADER DID NOT HEAR for ${o.ms.toFixed(1)} ms that the store forgot it: ${o.first.id} (token ${o.first.token}), ` +
+        `successor ${o.second.id} (token ${o.second.token}) from ${at(o.second.from)}`,
+    );
+  }
   for (const w of verdict.acceptedStaleWrites)
     lines.push(`  STALE WRITE ACCEPTED: ${w.id} token ${w.token} at ${at(w.at)}`);
   for (const r of verdict.regressions) {
