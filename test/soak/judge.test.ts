@@ -235,6 +235,27 @@ describe('soak judge', () => {
     expect(verdict.failoverByKind['leader-pause-short']).toMatchObject({ n: 0, rodeOut: 1 });
   });
 
+  it('a term that lasts until the next fault acts on it rode the earlier fault out, however soon that came', () => {
+    const processes = [
+      proc('c0', term(0, 5, 1_460, 'resigned'), [
+        [1_000, 'SIGSTOP'],
+        [1_400, 'SIGCONT'],
+      ]),
+      proc('c1', term(1_500, 6)),
+    ];
+    const pause = fault(1, {
+      kind: 'leader-pause-short',
+      leaderId: 'c0',
+      leaderToken: 5n,
+      injectedAt: ns(1_000),
+      healedAt: ns(1_400),
+    });
+    const handover = fault(2, { kind: 'leader-resign', leaderId: 'c0', leaderToken: 5n, injectedAt: ns(1_450) });
+    const verdict = judge(history(processes, [pause, handover]));
+    expect(verdict.failovers.map((f) => f.outcome)).toEqual(['rode-out', 'elected']);
+    expect(verdict.failovers[1]?.ms).toBeCloseTo(50);
+  });
+
   it('a term that ends with no fault on its process or the store while it was held is unforced', () => {
     const pause = fault(1, {
       kind: 'store-pause',

@@ -218,8 +218,9 @@ function failoverOf(fault: FaultRecord, next: bigint, terms: readonly Term[], tt
   const base = { seq: fault.seq, kind: fault.kind, policy: fault.policy, boundMs: fault.boundMs };
   const old = terms.find((t) => t.id === fault.leaderId && t.token === fault.leaderToken);
   const healed = maxBig(fault.healedAt, fault.owedFrom);
-  // Kept its term a ttl past the fault's end: it renewed against a healthy store, no failover.
-  if (old && (old.end === undefined || old.end > healed + BigInt(ttlMs * 1e6))) {
+  // Kept its term a ttl past the fault's end (it renewed against a healthy store), or until the
+  // next fault or handover acted on it: no failover.
+  if (old && (old.end === undefined || old.end >= next || old.end > healed + BigInt(ttlMs * 1e6))) {
     const successor = terms.find((t) => t.from > fault.injectedAt && t.from < next && t !== old);
     if (!successor) return { ...base, outcome: 'rode-out', late: false };
   }
