@@ -26,12 +26,13 @@ export interface NemesisPlan {
 
 /**
  * Injects faults one at a time into a settled election: it waits for a single leader that is
- * neither frozen nor killed, lets it lead for a quiet time of 1-2 ttl (a term that ends in that
- * quiet is one nobody forced), then aims the next fault at it. Turns come from a deck of every
- * (kind, policy) pair, shuffled by the seed: the nemesis takes the first pair whose policy is
- * the current leader's. When the leader's policy has been hit more often than the other, it first
- * asks the leader to resign (a graceful handover, at once, at most three times in a row), so that both
- * onDisconnect policies lead through about as many faults.
+ * neither frozen nor killed and aims the next fault at it; after each fault it waits for a
+ * settled leader again and lets it lead for a quiet time of 1-2 ttl (a term that ends in that
+ * quiet is one nobody forced). Turns come from a deck of every (kind, policy) pair, shuffled by
+ * the seed: the nemesis takes the first pair whose policy is the current leader's. When the
+ * leader's policy has been hit more often than the other, it first asks the leader to resign (a
+ * graceful handover, at once, at most three times in a row), so that both onDisconnect policies
+ * lead through about as many faults.
  */
 export class Nemesis {
   readonly faults: FaultRecord[] = [];
@@ -45,19 +46,23 @@ export class Nemesis {
     const { pool, random, ttlMs } = this.ctx;
     let injections = 0;
     let handovers = 0;
+    // Every fault is followed by a quiet time under a settled leader, in which what the fault
+    // left behind shows (a thawed leader losing its term, a successor's term ending by itself);
+    // a handover needs none, and the next one or the next fault follows at once.
+    let quiet = false;
     while (monotonicNow() < plan.until && injections < plan.maxInjections) {
       await Promise.all(this.replacements.splice(0));
       const leader = await this.settledLeader(plan.until);
       if (!leader) break;
+      if (!quiet) {
+        await sleep(random.between(ttlMs, 2 * ttlMs));
+        quiet = true;
+        continue;
+      }
       const other = POLICIES.find((policy) => policy !== leader.policy) as DisconnectPolicy;
       const steer = this.hits[leader.policy] > this.hits[other] && handovers < MAX_HANDOVERS;
       handovers = steer ? handovers + 1 : 0;
-      // A handover goes at once; a fault waits for the quiet time, in which a term that ends
-      // by itself shows as unforced.
-      if (!steer) {
-        await sleep(random.between(ttlMs, 2 * ttlMs));
-        if (pool.leader() !== leader || monotonicNow() >= plan.until) continue;
-      }
+      if (!steer) quiet = false;
       const kind: FaultKind = steer ? HANDOVER : this.draw(plan.kinds, leader.policy).kind;
       const leaderId = leader.current.id;
       const elected = [...leader.current.events].reverse().find((e) => e.event === 'elected');
