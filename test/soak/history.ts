@@ -88,6 +88,8 @@ export interface SoakMeta {
   readonly endedAt: bigint;
   /** Fault kinds this store cannot take here, with the reason. */
   readonly unsupported: Readonly<Partial<Record<FaultKind, string>>>;
+  /** A checkpoint taken while the run went on: the run was cut off after it if nothing replaced it. */
+  readonly partial?: boolean;
 }
 
 /** Everything the judge needs, and nothing of the live run: it can be saved and judged again later. */

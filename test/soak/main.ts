@@ -93,8 +93,19 @@ async function main(): Promise<number> {
   for (const backend of backends) {
     const replay = `npm run soak -- --backend ${backend} --seed ${seed} --minutes ${minutes} --ttl ${ttlMs} --candidates ${candidates}${cluster ? ' --cluster' : ''}`;
     log(`${backend}: seed ${seed} (replay: ${replay})`);
-    const history = await runSoak({ backend, seed, minutes, ttlMs, candidates, cluster, maxInjections, log });
-    const path = join(values.out as string, `${backend}-${seed}-${Date.now()}.json`);
+    const path = join(values.out as string, `${backend}${cluster ? '-cluster' : ''}-${seed}-${Date.now()}.json`);
+    const checkpoint = (partial: SoakHistory): Promise<void> => saveHistory(path, partial);
+    const history = await runSoak({
+      backend,
+      seed,
+      minutes,
+      ttlMs,
+      candidates,
+      cluster,
+      maxInjections,
+      log,
+      checkpoint,
+    });
     await saveHistory(path, history);
     const { verdict, found } = verdictOf(history, failOnUnforced);
     const { injections } = verdict;

@@ -34,6 +34,8 @@ export interface RunSummary {
   readonly failedInjections: number;
   readonly unsupported: Readonly<Partial<Record<FaultKind, string>>>;
   readonly aborted?: string;
+  /** Judged from the last checkpoint of a run that was cut off. */
+  readonly partial?: boolean;
 }
 
 export interface SoakResults {
@@ -82,6 +84,7 @@ export function summaryOf(history: SoakHistory, verdict: Verdict): RunSummary {
     failedInjections: verdict.failedInjections,
     unsupported: meta.unsupported,
     ...(verdict.aborted === undefined ? {} : { aborted: verdict.aborted }),
+    ...(meta.partial ? { partial: true } : {}),
   };
 }
 
@@ -183,5 +186,7 @@ export function renderReport(history: SoakHistory, verdict: Verdict): string {
   }
   if (verdict.failedInjections > 0) lines.push(`  injections that failed (not counted): ${verdict.failedInjections}`);
   if (verdict.aborted !== undefined) lines.push(`  RUN ENDED EARLY: ${verdict.aborted}`);
+  if (meta.partial)
+    lines.push(`  PARTIAL: the run was cut off; this is its last checkpoint, at ${at(meta.stoppingAt)}`);
   return lines.join('\n');
 }

@@ -19,7 +19,14 @@ export interface SoakOptions {
   /** Stop after this many injections even if time is left. */
   readonly maxInjections: number;
   readonly log: (line: string) => void;
+  /**
+   * Called every minute with the history so far (marked partial), so that a run cut off
+   * (its process killed) still leaves a history to judge.
+   */
+  readonly checkpoint?: (history: SoakHistory) => Promise<void>;
 }
+
+const CHECKPOINT_EVERY_MS = 60_000;
 
 const hrtime = (): bigint => process.hrtime.bigint();
 
@@ -45,20 +52,7 @@ async function soakWith(
   const date = new Date().toISOString();
   const startedAt = hrtime();
   let aborted: string | undefined;
-  try {
-    await nemesis.run({
-      kinds: FAULT_KINDS.filter((kind) => store.unsupported[kind] === undefined),
-      until: monotonicNow() + options.minutes * 60_000,
-      maxInjections: options.maxInjections,
-      log: (line) => log(`${backend} ${line}`),
-    });
-  } catch (error) {
-    aborted = error instanceof Error ? error.message : String(error);
-    log(`${backend}: ${aborted}\n${pool.stderr()}`);
-  }
-  const stoppingAt = hrtime();
-  await pool.stop();
-  return {
+  const history = (stoppingAt: bigint, partial: boolean): SoakHistory => ({
     meta: {
       backend,
       seed,
@@ -74,12 +68,40 @@ async function soakWith(
       stoppingAt,
       endedAt: hrtime(),
       unsupported: store.unsupported,
+      ...(partial ? { partial } : {}),
     },
     processes: pool.records(),
-    writes: resource.writes,
-    faults: nemesis.faults,
+    writes: [...resource.writes],
+    faults: [...nemesis.faults],
     ...(aborted === undefined ? {} : { aborted }),
-  };
+  });
+  let saving: Promise<void> | undefined;
+  const checkpoints = setInterval(() => {
+    if (!options.checkpoint || saving) return;
+    saving = options
+      .checkpoint(history(hrtime(), true))
+      .catch((error: unknown) => log(`${backend}: checkpoint not saved: ${String(error)}`))
+      .finally(() => {
+        saving = undefined;
+      });
+  }, CHECKPOINT_EVERY_MS);
+  try {
+    await nemesis.run({
+      kinds: FAULT_KINDS.filter((kind) => store.unsupported[kind] === undefined),
+      until: monotonicNow() + options.minutes * 60_000,
+      maxInjections: options.maxInjections,
+      log: (line) => log(`${backend} ${line}`),
+    });
+  } catch (error) {
+    aborted = error instanceof Error ? error.message : String(error);
+    log(`${backend}: ${aborted}\n${pool.stderr()}`);
+  } finally {
+    clearInterval(checkpoints);
+    await saving;
+  }
+  const stoppingAt = hrtime();
+  await pool.stop();
+  return history(stoppingAt, false);
 }
 
 /**
