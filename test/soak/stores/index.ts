@@ -1,5 +1,6 @@
 import { consulStore } from './consul.js';
 import { etcdStore } from './etcd.js';
+import { kubernetesStore } from './kubernetes.js';
 import { postgresStore } from './postgres.js';
 import { redisStore } from './redis.js';
 import { CLUSTER_BACKENDS, type SoakBackend, type SoakStore } from './store.js';
@@ -23,5 +24,7 @@ export function startSoakStore(kind: SoakBackend, ttlMs: number, cluster = false
       return redisStore(ttlMs);
     case 'postgres':
       return postgresStore(ttlMs);
+    case 'kubernetes':
+      return kubernetesStore(ttlMs);
   }
 }

@@ -1,8 +1,8 @@
 import type { ServerHandle } from '../../backends/index.js';
 import type { FaultKind } from '../history.js';
 
-export type SoakBackend = 'etcd' | 'zookeeper' | 'consul' | 'redis' | 'postgres';
-export const SOAK_BACKENDS: readonly SoakBackend[] = ['etcd', 'zookeeper', 'consul', 'redis', 'postgres'];
+export type SoakBackend = 'etcd' | 'zookeeper' | 'consul' | 'redis' | 'postgres' | 'kubernetes';
+export const SOAK_BACKENDS: readonly SoakBackend[] = ['etcd', 'zookeeper', 'consul', 'redis', 'postgres', 'kubernetes'];
 
 export interface Address {
   readonly host: string;
