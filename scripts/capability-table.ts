@@ -3,10 +3,9 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Capabilities } from '@baton/core';
 import { findBackend, resolveBackendOptions } from '@baton/core/adapter';
+import { withSection } from './readme-section.js';
 
 export const TABLE_TTL_MS = 10_000;
-const START = '<!-- capabilities:start -->';
-const END = '<!-- capabilities:end -->';
 // A URL of each scheme with every option at its default.
 const backends = [
   { scheme: 'memory', packageName: '@baton/core', url: 'memory://' },
@@ -72,10 +71,7 @@ function markdownTable(header: readonly string[], rows: readonly (readonly strin
 
 /** README.md with the table between its markers replaced by `table`. */
 export function withTable(readme: string, table: string): string {
-  const start = readme.indexOf(START);
-  const end = readme.indexOf(END);
-  if (start < 0 || end < start) throw new Error(`README.md has no ${START} ... ${END} section`);
-  return `${readme.slice(0, start + START.length)}\n${table}\n${readme.slice(end)}`;
+  return withSection(readme, 'capabilities', table);
 }
 
 if (process.argv.includes('--write')) {

@@ -17,6 +17,8 @@ function backendOf(backend: Backend): EtcdBackend {
 
 export interface EtcdHooks {
   readonly hooks: StoreHooks;
+  /** Revokes the lease of the leader's key from outside, as its expiry would: the leader's client loses every key on it. */
+  revokeLeaderLease(election: string): Promise<void>;
   close(): void;
 }
 
@@ -33,7 +35,8 @@ export function etcdHooks(hosts: readonly string[], ttlMs: number, prefix = DEFA
   const client = new etcd3.Etcd3({ hosts: [...hosts] });
   const deadline = (): { deadline: number } => ({ deadline: Date.now() + 5_000 });
 
-  const leaderKey = async (election: string): Promise<Buffer | undefined> => {
+  /** The leader's key (lowest create revision under the election) and the lease it is on. */
+  const leaderKeyOf = async (election: string): Promise<{ key: Buffer; lease: string } | undefined> => {
     const start = Buffer.from(electionPrefix(prefix, election));
     const response = await client.kv.range(
       {
@@ -46,8 +49,9 @@ export function etcdHooks(hosts: readonly string[], ttlMs: number, prefix = DEFA
       },
       deadline(),
     );
-    return response.kvs[0]?.key;
+    return response.kvs[0];
   };
+  const leaderKey = async (election: string): Promise<Buffer | undefined> => (await leaderKeyOf(election))?.key;
 
   const hooks: StoreHooks = {
     // Revoking the lease is what its expiry does in etcd: the lease and every key on it go.
@@ -94,5 +98,13 @@ export function etcdHooks(hosts: readonly string[], ttlMs: number, prefix = DEFA
       return total;
     },
   };
-  return { hooks, close: () => client.close() };
+  return {
+    hooks,
+    async revokeLeaderLease(election) {
+      const leader = await leaderKeyOf(election);
+      if (!leader || leader.lease === '0') throw new Error(`election ${election} has no leader key on a lease`);
+      await client.leaseClient.leaseRevoke({ ID: leader.lease }, deadline());
+    },
+    close: () => client.close(),
+  };
 }

@@ -82,12 +82,29 @@ export function zookeeperHooks(hosts: string, ttlMs: number, chroot = ''): ZooKe
     admin ??= openRaw(hosts, 10_000).then(({ client }) => client);
     return admin;
   };
+  /**
+   * Runs `use` on the outside client. A session that expired (the server restarted, or was
+   * frozen past the session's timeout) leaves the client unusable for good: it is then
+   * replaced by a new session and `use` runs once more.
+   */
+  const withAdmin = async <T>(use: (client: RawClient) => Promise<T>): Promise<T> => {
+    const current = adminClient();
+    const client = await current;
+    try {
+      return await use(client);
+    } catch (error) {
+      if (!/ZINVALIDSTATE|ZSESSIONEXPIRED/.test(String(error))) throw error;
+      if (admin === current) admin = undefined;
+      client.close();
+      return use(await adminClient());
+    }
+  };
   const [firstHost = '127.0.0.1:2181'] = hosts.split(',');
   const [host = '127.0.0.1', port = '2181'] = firstHost.split(':');
 
   const leaderPath = async (election: string): Promise<string> => {
     const base = electionPath(chroot, election);
-    const head = inLineOrder(await (await adminClient()).get_children(base, false))[0];
+    const head = inLineOrder(await withAdmin((client) => client.get_children(base, false)))[0];
     if (!head) throw new Error(`election ${election} has no candidate node`);
     return `${base}/${head.name}`;
   };
@@ -119,7 +136,8 @@ export function zookeeperHooks(hosts: string, ttlMs: number, chroot = ''): ZooKe
       throw new Error(`session ${id} did not expire`);
     },
     async deleteLeaderKey(election) {
-      await (await adminClient()).delete_(await leaderPath(election), -1);
+      const path = await leaderPath(election);
+      await withAdmin((client) => client.delete_(path, -1));
     },
     // An ephemeral node's owner cannot change: delete the leader's node and create an
     // outsider's EPHEMERAL node at the very same path, on a session that lasts at most a ttl
@@ -129,7 +147,7 @@ export function zookeeperHooks(hosts: string, ttlMs: number, chroot = ''): ZooKe
       const { client: outsider } = await openRaw(hosts, ttlMs);
       outsiders.add(outsider);
       try {
-        await (await adminClient()).delete_(path, -1);
+        await withAdmin((client) => client.delete_(path, -1));
         await outsider.create(path, JSON.stringify({ id: 'outsider', value: 'overwritten' }), ZOO_EPHEMERAL);
       } finally {
         const timer = setTimeout(() => {

@@ -1,6 +1,9 @@
-// A candidate in its own process, for the process-level cases (crash, pause, partition).
-// It campaigns, and while it leads it writes to the parent's fenced resource every few
-// milliseconds, checking its leadership before each write, as a careful leader does.
+// A candidate in its own process, for the process-level cases (crash, pause, partition)
+// and the soak. It campaigns, and while it leads it writes to the parent's fenced resource
+// every few milliseconds, checking its leadership before each write, as a careful leader does.
+// On stdin it takes commands: 'exit'; 'write-stale' (a write with its last token, marked as
+// sent late); 'withdraw' (stop campaigning, resigning if it leads) and 'campaign' (start again),
+// so that a parent can start a campaign at a moment of its choosing, e.g. while the store is frozen.
 // It reports on stdout, one JSON line per event, with times on the machine's monotonic
 // clock (process.hrtime), which all processes on one machine share.
 import { createInterface } from 'node:readline';
@@ -57,6 +60,20 @@ const backend = await connect(plan.url, {
 });
 const stop = new AbortController();
 let lastToken: bigint | undefined;
+/** Aborted by 'withdraw': ends the pending campaign. */
+let campaignController = new AbortController();
+/** Set while withdrawn; `resume` ends the wait ('campaign' or 'exit'). */
+let withdrawn: { readonly resume: () => void; readonly resumed: Promise<void> } | undefined;
+
+function withdraw(): void {
+  if (withdrawn) return;
+  let resume = (): void => {};
+  const resumed = new Promise<void>((resolve) => {
+    resume = resolve;
+  });
+  withdrawn = { resume, resumed };
+  campaignController.abort();
+}
 
 createInterface({ input: process.stdin }).on('line', (line) => {
   const command = JSON.parse(line) as { command: string };
@@ -65,16 +82,33 @@ createInterface({ input: process.stdin }).on('line', (line) => {
     void write(lastToken, true);
   } else if (command.command === 'exit') {
     stop.abort();
+    withdrawn?.resume();
+  } else if (command.command === 'withdraw') {
+    withdraw();
+  } else if (command.command === 'campaign' && withdrawn) {
+    const { resume } = withdrawn;
+    withdrawn = undefined;
+    campaignController = new AbortController();
+    resume();
   }
 });
 
 say({ event: 'ready' });
 while (!stop.signal.aborted) {
+  if (withdrawn) {
+    say({ event: 'withdrawn' });
+    await withdrawn.resumed;
+    continue;
+  }
   let leadership: Leadership;
+  say({ event: 'campaigning' });
   try {
-    leadership = await backend.election(plan.election).campaign({ id: plan.id, signal: stop.signal });
+    leadership = await backend
+      .election(plan.election)
+      .campaign({ id: plan.id, signal: AbortSignal.any([stop.signal, campaignController.signal]) });
   } catch (error) {
     if (stop.signal.aborted) break;
+    if (withdrawn) continue;
     say({ event: 'campaign-failed', error: String(error) });
     await new Promise((resolve) => setTimeout(resolve, 200));
     continue;
@@ -97,13 +131,13 @@ while (!stop.signal.aborted) {
       say({ event: 'deadline', token: String(leadership.token), validUntil: current });
     }
   }, 5);
-  while (leadership.isLeader && !stop.signal.aborted) {
+  while (leadership.isLeader && !stop.signal.aborted && !withdrawn) {
     say({ event: 'acting', token: String(leadership.token), validUntil: deadlineNs(leadership) });
     await write(leadership.token, false);
     await new Promise((resolve) => setTimeout(resolve, plan.writeEveryMs ?? 50));
   }
   clearInterval(deadlineTicker);
-  if (stop.signal.aborted) await leadership.resign();
+  if (stop.signal.aborted || withdrawn) await leadership.resign();
   const reason = await leadership.ended;
   say({ event: 'lost', token: String(leadership.token), reason }, lostAt ?? nowNs());
 }

@@ -1,6 +1,12 @@
 import type { CandidateProcess } from './candidate-process.js';
 import type { FencedWrite } from './fenced-resource.js';
 
+/**
+ * What the timeline reads of a candidate process: its events and the signals sent to it. A
+ * live CandidateProcess is one; so is a process's record read back from a saved history.
+ */
+export type CandidateRecord = Pick<CandidateProcess, 'id' | 'events' | 'signals'>;
+
 /** One leadership of one process, on the machine's monotonic clock (ns). */
 export interface HeldSpan {
   readonly id: string;
@@ -15,7 +21,7 @@ export interface HeldSpan {
  * until its local deadline at most (it checks that deadline before acting); a killed one
  * until its death; any other until it reported the loss.
  */
-export function heldSpans(candidates: readonly CandidateProcess[], now = process.hrtime.bigint()): HeldSpan[] {
+export function heldSpans(candidates: readonly CandidateRecord[], now = process.hrtime.bigint()): HeldSpan[] {
   const spans: HeldSpan[] = [];
   for (const candidate of candidates) {
     const kills = candidate.signals.filter((s) => s.signal === 'SIGKILL').map((s) => s.at);
@@ -61,10 +67,7 @@ export interface TimelineVerdict {
 }
 
 /** The checker every process-level case feeds: no overlap, increasing tokens, no stale write accepted. */
-export function judgeTimeline(
-  candidates: readonly CandidateProcess[],
-  writes: readonly FencedWrite[],
-): TimelineVerdict {
+export function judgeTimeline(candidates: readonly CandidateRecord[], writes: readonly FencedWrite[]): TimelineVerdict {
   const spans = heldSpans(candidates);
   const overlaps: [HeldSpan, HeldSpan][] = [];
   for (let i = 1; i < spans.length; i++) {
@@ -91,7 +94,7 @@ export function judgeTimeline(
 
 /** Milliseconds from `from` (ns) to the first election after it by a process other than `excluded`. */
 export function msUntilElected(
-  candidates: readonly CandidateProcess[],
+  candidates: readonly CandidateRecord[],
   from: bigint,
   excluded: string,
 ): number | undefined {
