@@ -9,6 +9,7 @@ import {
   InvalidArgumentError,
 } from './errors.js';
 import { adapterPackages, type BackendFactory, findBackend } from './registry.js';
+import { configureTelemetry } from './telemetry.js';
 import { redactUrl, resolveBackendOptions } from './validation.js';
 
 /**
@@ -64,7 +65,10 @@ async function open<U>(factory: BackendFactory<U>, url: string, resolved: Resolv
     }, resolved.connectTimeoutMs);
   });
   try {
-    return await Promise.race([pending, timeout]);
+    const backend = await Promise.race([pending, timeout]);
+    const configurable = backend as { [configureTelemetry]?: (provider: unknown) => void };
+    configurable[configureTelemetry]?.(resolved.meterProvider);
+    return backend;
   } catch (error) {
     if (controller.signal.aborted) {
       // The adapter may still succeed after we gave up on it; close what it returns.
