@@ -164,9 +164,15 @@ export function parseHostList(url: string, defaultPort: number): { host: string;
   });
 }
 
-/** A URL safe to put in errors and logs: the password is replaced. */
+/**
+ * The URL with its credentials masked, for messages and logs: the password of the user info,
+ * and the value of every query parameter that names a credential (`token`, `password`,
+ * `secret`, `auth`, `key`...), e.g. Consul's `?token=`.
+ */
 export function redactUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/]*:)[^@/]*@/i, '$1***@');
+  return url
+    .replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/]*:)[^@/]*@/i, '$1***@')
+    .replace(/([?&][^=&#]*(?:token|pass|pwd|secret|auth|key|credential)[^=&#]*=)[^&#]*/gi, '$1***');
 }
 
 function isWellFormed(value: string): boolean {

@@ -5,6 +5,7 @@
 // clock (process.hrtime), which all processes on one machine share.
 import { createInterface } from 'node:readline';
 import { connect, type DisconnectPolicy, type Leadership } from '@baton/core';
+import { MetricsRecorder } from '../metrics-recorder.js';
 
 export interface CandidatePlan {
   readonly url: string;
@@ -14,6 +15,8 @@ export interface CandidatePlan {
   readonly resourceUrl: string;
   readonly onDisconnect?: DisconnectPolicy;
   readonly writeEveryMs?: number;
+  /** Record Baton's metrics with the OpenTelemetry SDK and print them (a `metrics` line) after each election and loss, and on the `metrics` command. */
+  readonly metrics?: boolean;
 }
 
 const plan = JSON.parse(process.argv[2] ?? '{}') as CandidatePlan;
@@ -49,14 +52,24 @@ const toStderr =
     const detail = err instanceof Error ? err.message : err === undefined ? '' : String(err);
     process.stderr.write(`${nowNs()} ${level} ${message ?? ''} ${detail}\n`);
   };
+const recorder = plan.metrics ? new MetricsRecorder() : undefined;
 const backend = await connect(plan.url, {
   ttlMs: plan.ttlMs,
   connectTimeoutMs: 5_000,
   onDisconnect: plan.onDisconnect ?? 'abort',
   logger: { debug: () => {}, info: () => {}, warn: toStderr('warn'), error: toStderr('error') },
+  ...(recorder ? { meterProvider: recorder.provider } : {}),
 });
 const stop = new AbortController();
 let lastToken: bigint | undefined;
+let current: Leadership | undefined;
+
+/** Prints every metric data point now, as JSON, after `after` (the event that prompted it). */
+async function sayMetrics(after: string): Promise<void> {
+  if (!recorder) return;
+  const points = await recorder.collect();
+  say({ event: 'metrics', after, metrics: JSON.stringify(points) });
+}
 
 createInterface({ input: process.stdin }).on('line', (line) => {
   const command = JSON.parse(line) as { command: string };
@@ -65,6 +78,10 @@ createInterface({ input: process.stdin }).on('line', (line) => {
     void write(lastToken, true);
   } else if (command.command === 'exit') {
     stop.abort();
+  } else if (command.command === 'resign') {
+    void current?.resign();
+  } else if (command.command === 'metrics') {
+    void sayMetrics('asked');
   }
 });
 
@@ -80,7 +97,9 @@ while (!stop.signal.aborted) {
     continue;
   }
   lastToken = leadership.token;
+  current = leadership;
   say({ event: 'elected', token: String(leadership.token), validUntil: deadlineNs(leadership) });
+  await sayMetrics('elected');
   // The loss is stamped when the signal aborts, before the adapter's release goes out (a
   // successor may be elected a round trip later), not when the write loop next looks.
   let lostAt: bigint | undefined;
@@ -106,6 +125,7 @@ while (!stop.signal.aborted) {
   if (stop.signal.aborted) await leadership.resign();
   const reason = await leadership.ended;
   say({ event: 'lost', token: String(leadership.token), reason }, lostAt ?? nowNs());
+  await sayMetrics('lost');
 }
 await backend.close();
 say({ event: 'exit' });
