@@ -21,8 +21,11 @@ type Setting = 'off' | 'on';
  * in-memory exporter is flushed at the end), and a subscriber reads every event on every
  * channel, as a tracer would. "off": no MeterProvider and no subscriber.
  */
-async function withSetting<T>(setting: Setting, body: (options: BackendOptions) => Promise<T>): Promise<T> {
-  if (setting === 'off') return body({});
+async function withSetting<T>(
+  setting: Setting,
+  body: (options: BackendOptions, scrape: () => Promise<unknown>) => Promise<T>,
+): Promise<T> {
+  if (setting === 'off') return body({}, async () => undefined);
   const recorder = new MetricsRecorder();
   let seen = 0;
   const listener = (message: unknown): void => {
@@ -30,7 +33,7 @@ async function withSetting<T>(setting: Setting, body: (options: BackendOptions) 
   };
   for (const channel of Object.values(eventChannels)) diagnostics.subscribe(channel, listener);
   try {
-    const result = await body({ meterProvider: recorder.provider });
+    const result = await body({ meterProvider: recorder.provider }, () => recorder.collect());
     const points = await recorder.collect();
     if (points.length === 0 || seen === 0) throw new Error('metrics and events were on, yet none was recorded');
     return result;
@@ -65,13 +68,15 @@ export async function measureTelemetryCost(
   }
   const heap: Record<Setting, number[]> = { off: [], on: [] };
   for (const [block, setting] of order.entries()) {
-    const result = await withSetting(setting, (more) =>
+    // With metrics on, the heap is read after a scrape, as it stands in an application that exports them.
+    const result = await withSetting(setting, (more, scrape) =>
       measureScale(
         (): Promise<Backend> => connect(url, { ...options, ...more }),
         `${prefix}/scale-${block}`,
         elections,
         100,
         undefined,
+        scrape,
       ),
     );
     if (result.error) throw new Error(`holding ${elections} elections (${setting}): ${result.error}`);

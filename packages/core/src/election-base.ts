@@ -56,7 +56,7 @@ export abstract class ElectionBase<C extends ElectionContext> implements Electio
       });
     } catch (error) {
       plan.settle?.(error);
-      telemetry.campaignFailed(this.name, startedAt, error);
+      telemetry.campaignFailed(startedAt, error);
       throw error;
     }
     plan.settle?.(undefined);

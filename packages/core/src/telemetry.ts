@@ -31,6 +31,10 @@ function describeError(error: unknown): string {
  * metric is recorded once per event, an event published once, a log line written once.
  * Without a MeterProvider (none in the options, no @opentelemetry/api installed) nothing is
  * recorded; an event is built only when its channel has a subscriber.
+ *
+ * Only the leader gauge has a series per election (and candidate): every other metric is per
+ * backend, with its outcome or reason, so that a client holding thousands of elections does
+ * not hold thousands of counters and histograms. An election's changes show in its gauge.
  */
 export class ClientTelemetry {
   private readonly kind: () => string;
@@ -66,10 +70,9 @@ export class ClientTelemetry {
   }
 
   /** A campaign ended without a leadership: aborted, closed, or failed. */
-  campaignFailed(election: string, startedAt: number, error: unknown): void {
+  campaignFailed(startedAt: number, error: unknown): void {
     const outcome = errorType(error) === 'ABORT_ERR' ? 'aborted' : 'failed';
     this.metrics?.campaignDuration.record((monotonicNow() - startedAt) / 1_000, {
-      [attr.election]: election,
       [attr.backend]: this.kind(),
       [attr.outcome]: outcome,
     });
@@ -81,11 +84,10 @@ export class ClientTelemetry {
     const backend = this.kind();
     const { election, id, token } = term;
     const campaignMs = at - campaignStartedAt;
-    const common = { [attr.election]: election, [attr.backend]: backend };
     const metrics = this.metrics;
-    metrics?.leader.add(1, { ...common, [attr.candidate]: id });
-    metrics?.transitions.add(1, { ...common, [attr.transition]: 'elected' });
-    metrics?.campaignDuration.record(campaignMs / 1_000, { ...common, [attr.outcome]: 'elected' });
+    metrics?.leader.add(1, { [attr.election]: election, [attr.backend]: backend, [attr.candidate]: id });
+    metrics?.transitions.add(1, { [attr.backend]: backend, [attr.transition]: 'elected' });
+    metrics?.campaignDuration.record(campaignMs / 1_000, { [attr.backend]: backend, [attr.outcome]: 'elected' });
     const event = { election, id, backend, at, token, campaignMs, validUntil: term.validUntil };
     term.logger.info({ ...event, token: String(token) }, 'elected');
     if (hasSubscribers('elected')) publish('elected', event);
@@ -100,19 +102,17 @@ export class ClientTelemetry {
   }
 
   private ended(term: LeadershipTerm, electedAt: number, reason: EndReason, cause: unknown): void {
+    if (term.lease) this.leases.get(term.lease)?.delete(term);
     const at = monotonicNow();
     const backend = this.kind();
     const { election, id, token } = term;
     const termMs = at - electedAt;
-    const common = { [attr.election]: election, [attr.backend]: backend };
     const metrics = this.metrics;
-    metrics?.leader.add(-1, { ...common, [attr.candidate]: id });
-    if (reason === 'resigned') {
-      metrics?.transitions.add(1, { ...common, [attr.transition]: 'resigned' });
-    } else {
-      metrics?.transitions.add(1, { ...common, [attr.transition]: 'lost', [attr.reason]: reason });
-    }
-    metrics?.termDuration.record(termMs / 1_000, { ...common, [attr.reason]: reason });
+    metrics?.leader.add(-1, { [attr.election]: election, [attr.backend]: backend, [attr.candidate]: id });
+    const transition =
+      reason === 'resigned' ? { [attr.transition]: 'resigned' } : { [attr.transition]: 'lost', [attr.reason]: reason };
+    metrics?.transitions.add(1, { [attr.backend]: backend, ...transition });
+    metrics?.termDuration.record(termMs / 1_000, { [attr.backend]: backend, [attr.reason]: reason });
     const fields = { election, id, backend, at, token, termMs };
     if (reason === 'resigned') {
       term.logger.info({ ...fields, token: String(token) }, 'resigned');
@@ -123,7 +123,7 @@ export class ClientTelemetry {
     }
   }
 
-  /** Reports `lease`'s renewals once per renewal in metrics, and once per live term in events. */
+  /** Reports `lease`'s renewals once per renewal in metrics, and once per live term in events; `ended` takes the term off. */
   private follow(lease: Lease, term: LeadershipTerm): void {
     let terms = this.leases.get(lease);
     if (!terms) {
@@ -133,7 +133,6 @@ export class ClientTelemetry {
       lease.onRenewal((report) => this.renewed(live, report));
     }
     terms.add(term);
-    term.onEnd(() => terms.delete(term));
   }
 
   /**

@@ -116,7 +116,9 @@ describe('metrics through a MeterProvider given to connect()', () => {
     const leadership = await backend.election('global').campaign({ id: 'g' });
     await leadership.resign();
     const points = await global.collect();
-    expect(metricValue(points, metricNames.transitions, { [attr.election]: 'global' })).toBe(2);
+    expect(metricValue(points, metricNames.leader, { [attr.election]: 'global', [attr.candidate]: 'g' })).toBe(0);
+    expect(metricValue(points, metricNames.transitions, { [attr.transition]: 'elected' })).toBe(1);
+    expect(metricValue(points, metricNames.transitions, { [attr.transition]: 'resigned' })).toBe(1);
   });
 
   it('count an observer whose watch broke and was re-subscribed', async () => {
