@@ -17,13 +17,15 @@ const run = promisify(execFile);
 const root = fileURLToPath(new URL('../..', import.meta.url));
 /** What the project installs: core, and one adapter to run against; etcd's absence is checked. */
 const PACKED = ['core', 'redis'];
+/** Installed into a second project with install scripts off, so that its native addon is never built. */
+const PACKED_WITHOUT_SCRIPTS = ['core', 'zookeeper'];
 
 let dir: string;
 let app: string;
 
-async function packInto(destination: string): Promise<Record<string, string>> {
+async function packInto(destination: string, names: readonly string[]): Promise<Record<string, string>> {
   const tarballs: Record<string, string> = {};
-  for (const name of PACKED) {
+  for (const name of names) {
     const packageDir = join(root, 'packages', name);
     if (!existsSync(join(packageDir, 'dist', 'index.js')))
       throw new Error(`packages/${name} is not built: npm run build`);
@@ -71,7 +73,7 @@ async function install(): Promise<void> {
   dir = await mkdtemp(join(tmpdir(), 'baton-consumer-'));
   app = join(dir, 'app');
   await mkdir(app);
-  const tarballs = await packInto(dir);
+  const tarballs = await packInto(dir, PACKED);
   await writeFile(
     join(app, 'package.json'),
     JSON.stringify({
@@ -179,6 +181,41 @@ connect('etcd://127.0.0.1:2379').catch((error) => console.log(JSON.stringify({ c
     const error = JSON.parse(stdout) as { code: string; message: string };
     expect(error.code).toBe('ERR_ADAPTER_NOT_INSTALLED');
     expect(error.message).toContain('npm install @baton/etcd');
+  });
+});
+
+describe('an adapter whose store client has a native addon that was never built', () => {
+  let project: string;
+  beforeAll(async () => {
+    await prepare();
+    project = join(dir, 'no-scripts');
+    await mkdir(project);
+    await mkdir(join(dir, 'no-scripts-tarballs'));
+    const tarballs = await packInto(join(dir, 'no-scripts-tarballs'), PACKED_WITHOUT_SCRIPTS);
+    await writeFile(
+      join(project, 'package.json'),
+      JSON.stringify({ name: 'no-scripts', private: true, type: 'module', dependencies: tarballs }),
+    );
+    // As pnpm does by default, and npm with --ignore-scripts: zookeeper's addon is not compiled.
+    await run('npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'], {
+      cwd: project,
+      timeout: 240_000,
+    });
+  }, 300_000);
+
+  it('connect() says the addon did not load and how to rebuild it: ERR_ADAPTER_LOAD_FAILED, not a store outage', async () => {
+    await writeFile(
+      join(project, 'addon.mjs'),
+      `import { connect } from '@baton/core';
+import '@baton/zookeeper';
+connect('zookeeper://127.0.0.1:2181').catch((error) => console.log(JSON.stringify({ code: error.code, message: error.message })));
+`,
+    );
+    const { stdout } = await run(process.execPath, [join(project, 'addon.mjs')], { cwd: project });
+    const error = JSON.parse(stdout) as { code: string; message: string };
+    expect(error.code).toBe('ERR_ADAPTER_LOAD_FAILED');
+    expect(error.message).toContain('zookeeper is installed but could not be loaded');
+    expect(error.message).toContain('npm rebuild zookeeper');
   });
 });
 

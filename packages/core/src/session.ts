@@ -39,6 +39,8 @@ export class Session<Id> {
   private active: LeaseGrant<Id> | undefined;
   private granting: Promise<LeaseGrant<Id>> | undefined;
   private closed = false;
+  /** Aborts a grant still in flight at close(), which then need not wait for it to time out. */
+  private readonly closing = new AbortController();
 
   constructor(driver: SessionDriver<Id>, options: SessionOptions) {
     this.driver = driver;
@@ -65,6 +67,7 @@ export class Session<Id> {
   /** Revokes the live grant (releasing every key on it) and stops renewing. */
   async close(): Promise<void> {
     this.closed = true;
+    this.closing.abort(new Error('session closed'));
     const granting = this.granting;
     if (granting) await granting.catch(() => undefined);
     const grant = this.active;
@@ -79,7 +82,7 @@ export class Session<Id> {
     if (this.closed) throw new Error('session closed');
     const sentAt = monotonicNow();
     const granted = await withTimeout('granting a lease', this.options.requestTimeoutMs, (signal) =>
-      this.driver.grant(this.options.ttlMs, signal),
+      this.driver.grant(this.options.ttlMs, AbortSignal.any([signal, this.closing.signal])),
     );
     const { id } = granted;
     const lease = new Lease({

@@ -1,8 +1,15 @@
-import { BackendBase, type Capabilities, type ResolvedBackendOptions, requestTimeoutFor } from '@baton/core/adapter';
+import {
+  BackendBase,
+  BackendUnavailableError,
+  type Capabilities,
+  type ResolvedBackendOptions,
+  requestTimeoutFor,
+} from '@baton/core/adapter';
 import { zookeeperCapabilities } from './capabilities.js';
 import type { ZooKeeperElectionContext } from './context.js';
 import { ZooKeeperElection } from './election.js';
 import { toBatonError } from './errors.js';
+import { unreachableHosts } from './reachability.js';
 import { ZkSessions } from './sessions.js';
 import type { ZooKeeperUrl } from './url.js';
 
@@ -105,8 +112,13 @@ export async function openZooKeeperBackend(
     backend.close().catch(() => undefined);
   };
   signal.addEventListener('abort', onAbort, { once: true });
+  const started = backend.start(signal);
+  started.catch(() => undefined); // settled below, or made moot by a failed reachability check
   try {
-    await backend.start(signal);
+    // The caller's own client is theirs to point somewhere; Baton's own hosts are checked.
+    await (options.client === undefined
+      ? Promise.race([started, failWhenNoHostAnswers(url.hosts, options.connectTimeoutMs)])
+      : started);
     if (signal.aborted) throw signal.reason;
     return backend;
   } catch (error) {
@@ -116,4 +128,12 @@ export async function openZooKeeperBackend(
   } finally {
     signal.removeEventListener('abort', onAbort);
   }
+}
+
+/** Rejects when every host refuses or cannot be resolved; never settles otherwise. */
+async function failWhenNoHostAnswers(hosts: readonly string[], connectTimeoutMs: number): Promise<never> {
+  const unreachable = await unreachableHosts(hosts, Math.min(1_000, connectTimeoutMs));
+  if (unreachable === undefined) return new Promise<never>(() => undefined);
+  const causes = unreachable.map(({ host, cause }) => `${host} (${cause})`).join(', ');
+  throw new BackendUnavailableError(`no ZooKeeper server reachable: ${causes}`);
 }

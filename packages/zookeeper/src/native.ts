@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { AdapterLoadError } from '@baton/core/adapter';
 
 /** The stat of a znode as the `zookeeper` package reports it. */
 export interface NativeStat {
@@ -116,7 +117,12 @@ let loaded: NativeClientConstructor | undefined;
 export function nativeClientClass(): NativeClientConstructor {
   if (!loaded) {
     const require = createRequire(import.meta.url);
-    const mod = require('zookeeper') as { Promise?: NativeClientConstructor };
+    let mod: { Promise?: NativeClientConstructor };
+    try {
+      mod = require('zookeeper') as typeof mod;
+    } catch (error) {
+      throw addonLoadError(error);
+    }
     if (typeof mod.Promise !== 'function') throw new Error('the zookeeper package does not export a client class');
     loaded = mod.Promise;
   }
@@ -129,5 +135,26 @@ export function isNativeClient(value: unknown): value is NativeClient {
   const candidate = value as Record<string, unknown>;
   return ['a_create', 'a_exists', 'aw_get', 'a_delete_', 'a_set', 'close', 'on'].every(
     (method) => typeof candidate[method] === 'function',
+  );
+}
+
+/**
+ * The error for a `zookeeper` package that is installed but whose native addon does not load:
+ * most often built for another Node.js (after switching Node versions without reinstalling),
+ * or never built (install scripts disabled). Not a store outage, so not retried.
+ */
+function addonLoadError(error: unknown): AdapterLoadError {
+  const message = error instanceof Error ? error.message : String(error);
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'MODULE_NOT_FOUND' && !/\.node\b/.test(message)) {
+    return new AdapterLoadError('zookeeper', `${message}; install it with \`npm install zookeeper\``, {
+      cause: error,
+    });
+  }
+  return new AdapterLoadError(
+    'zookeeper',
+    `its native addon did not load for Node.js ${process.version} (ABI ${process.versions.modules}): ${message.replace(/\.$/, '')}. ` +
+      'Rebuild it for this Node.js with `npm rebuild zookeeper` (install scripts must be allowed).',
+    { cause: error },
   );
 }
