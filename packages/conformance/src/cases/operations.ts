@@ -175,8 +175,10 @@ export function operationsCases({ ctx, test }: CaseRegistry): void {
         waiter.send('metrics');
         expect(gauge(await metricsAfter(waiter, 'asked', asked), waiter.id)).toBe(0);
 
+        // 'exit' resigns and stops campaigning: on a store without FIFO the resigning process
+        // could otherwise win again at once.
         const beforeResign = successor.events.length;
-        successor.send('resign');
+        successor.send('exit');
         const resigned = await successor.waitFor('the resign', 5_000, (e) => e.event === 'lost', beforeResign);
         expect(resigned.reason).toBe('resigned');
         const afterResign = pointsIn(await metricsAfter(successor, 'lost', beforeResign));

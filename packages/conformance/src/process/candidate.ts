@@ -62,7 +62,6 @@ const backend = await connect(plan.url, {
 });
 const stop = new AbortController();
 let lastToken: bigint | undefined;
-let current: Leadership | undefined;
 
 /** Prints every metric data point now, as JSON, after `after` (the event that prompted it). */
 async function sayMetrics(after: string): Promise<void> {
@@ -78,8 +77,6 @@ createInterface({ input: process.stdin }).on('line', (line) => {
     void write(lastToken, true);
   } else if (command.command === 'exit') {
     stop.abort();
-  } else if (command.command === 'resign') {
-    void current?.resign();
   } else if (command.command === 'metrics') {
     void sayMetrics('asked');
   }
@@ -97,7 +94,6 @@ while (!stop.signal.aborted) {
     continue;
   }
   lastToken = leadership.token;
-  current = leadership;
   say({ event: 'elected', token: String(leadership.token), validUntil: deadlineNs(leadership) });
   await sayMetrics('elected');
   // The loss is stamped when the signal aborts, before the adapter's release goes out (a
