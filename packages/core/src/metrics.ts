@@ -43,6 +43,8 @@ export class ElectionMetrics {
 
   constructor(provider: MeterProviderLike) {
     const meter = provider.getMeter('@baton/core', packageVersion());
+    const seconds = (name: string, description: string, buckets: number[]): HistogramLike =>
+      meter.createHistogram(name, { description, unit: 's', advice: { explicitBucketBoundaries: buckets } });
     this.leader = meter.createUpDownCounter(metricNames.leader, {
       description: '1 while this candidate leads the election, 0 otherwise',
       unit: '{leader}',
@@ -51,30 +53,30 @@ export class ElectionMetrics {
       description: 'Leaderships won (elected) and ended (resigned, or lost with its reason)',
       unit: '{transition}',
     });
-    this.termDuration = meter.createHistogram(metricNames.termDuration, {
-      description: 'How long a leadership lasted, from election to its end',
-      unit: 's',
-      advice: { explicitBucketBoundaries: LONG_BUCKETS },
-    });
-    this.campaignDuration = meter.createHistogram(metricNames.campaignDuration, {
-      description: 'How long a campaign waited, from campaign() to elected, aborted or failed',
-      unit: 's',
-      advice: { explicitBucketBoundaries: LONG_BUCKETS },
-    });
-    this.renewalDuration = meter.createHistogram(metricNames.renewalDuration, {
-      description: 'Round trip of a renewal of the lease or session a leadership rests on',
-      unit: 's',
-      advice: { explicitBucketBoundaries: ROUND_TRIP_BUCKETS },
-    });
+    this.termDuration = seconds(
+      metricNames.termDuration,
+      'How long a leadership lasted, from election to its end',
+      LONG_BUCKETS,
+    );
+    this.campaignDuration = seconds(
+      metricNames.campaignDuration,
+      'How long a campaign waited, from campaign() to elected, aborted or failed',
+      LONG_BUCKETS,
+    );
+    this.renewalDuration = seconds(
+      metricNames.renewalDuration,
+      'Round trip of a renewal of the lease or session a leadership rests on',
+      ROUND_TRIP_BUCKETS,
+    );
     this.renewalFailures = meter.createCounter(metricNames.renewalFailures, {
       description: 'Renewals that failed or were cut short by the lease deadline',
       unit: '{failure}',
     });
-    this.renewalSlack = meter.createHistogram(metricNames.renewalSlack, {
-      description: 'Time the local deadline still had to run when a renewal was confirmed',
-      unit: 's',
-      advice: { explicitBucketBoundaries: ROUND_TRIP_BUCKETS },
-    });
+    this.renewalSlack = seconds(
+      metricNames.renewalSlack,
+      'Time the local deadline still had to run when a renewal was confirmed',
+      ROUND_TRIP_BUCKETS,
+    );
     this.resubscriptions = meter.createCounter(metricNames.resubscriptions, {
       description: "Times an observer's watch or subscription broke and was set up again and re-read",
       unit: '{resubscription}',
