@@ -10,7 +10,7 @@ import { type Summary, summarize } from './stats.js';
 export interface TelemetryCostResult {
   /** Graceful handover, release -> elected, pooled over the runs of each setting. */
   readonly handover: { readonly off: Summary; readonly on: Summary };
-  /** JS heap growth per election held by one client (bytes), averaged over the runs of each setting. */
+  /** JS heap growth per election held by one client (bytes), the median of each setting's runs. */
   readonly heap: { readonly elections: number; readonly off: number; readonly on: number };
 }
 
@@ -44,8 +44,10 @@ async function withSetting<T>(
 }
 
 /**
- * Runs each measure in four blocks, off / on / on / off, so that a drift of the machine over
- * the run (another process, a warming JIT) weighs on both settings alike.
+ * Runs each measure in blocks, off / on / on / off twice over, so that a drift of the machine
+ * over the run (another process, a warming JIT) weighs on both settings alike. Handover
+ * samples are pooled per setting; the heap per election is the median of a setting's blocks,
+ * since one block's garbage collection can be off by thousands of bytes per election.
  */
 export async function measureTelemetryCost(
   url: string,
@@ -54,13 +56,13 @@ export async function measureTelemetryCost(
   rounds: number,
   elections: number,
 ): Promise<TelemetryCostResult> {
-  const order: Setting[] = ['off', 'on', 'on', 'off'];
+  const order: Setting[] = ['off', 'on', 'on', 'off', 'off', 'on', 'on', 'off'];
   const samples: Record<Setting, number[]> = { off: [], on: [] };
   for (const [block, setting] of order.entries()) {
     await withSetting(setting, async (more) => {
       const kit = batonKit(url, { ...options, ...more });
       try {
-        await measureHandover(kit, `${prefix}/handover-${block}`, Math.ceil(rounds / 2), samples[setting]);
+        await measureHandover(kit, `${prefix}/handover-${block}`, Math.ceil(rounds / 4), samples[setting]);
       } finally {
         await kit.close();
       }
@@ -82,9 +84,8 @@ export async function measureTelemetryCost(
     if (result.error) throw new Error(`holding ${elections} elections (${setting}): ${result.error}`);
     heap[setting].push(result.bytesPerElection);
   }
-  const mean = (values: readonly number[]): number => values.reduce((sum, value) => sum + value, 0) / values.length;
   return {
     handover: { off: summarize(samples.off), on: summarize(samples.on) },
-    heap: { elections, off: mean(heap.off), on: mean(heap.on) },
+    heap: { elections, off: summarize(heap.off).p50, on: summarize(heap.on).p50 },
   };
 }

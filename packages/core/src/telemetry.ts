@@ -93,6 +93,8 @@ export class ClientTelemetry {
     if (hasSubscribers('elected')) publish('elected', event);
     const { lease } = term;
     if (lease) this.follow(lease, term);
+    // Reported synchronously, within the end: a caller awaiting `ended` that campaigns again
+    // must not have its campaign-started published before this term's end.
     term.onEnd((reason, cause) => this.ended(term, at, reason, cause));
   }
 
@@ -123,7 +125,7 @@ export class ClientTelemetry {
     }
   }
 
-  /** Reports `lease`'s renewals once per renewal in metrics, and once per live term in events; `ended` takes the term off. */
+  /** Reports `lease`'s renewals once per renewal in metrics, and once per live term in events; a term's end takes it off. */
   private follow(lease: Lease, term: LeadershipTerm): void {
     let terms = this.leases.get(lease);
     if (!terms) {

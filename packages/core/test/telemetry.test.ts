@@ -202,6 +202,25 @@ describe('events on diagnostics_channel and logs', () => {
     }
   });
 
+  it('publish a loss before the campaign its caller starts on hearing of it', async () => {
+    const { url, name: storeName } = storeUrl();
+    const recorded = events();
+    const backend = await client(url);
+    const first = await backend.election('again').campaign({ id: 'a' });
+    memoryStore(storeName).deleteLeaderKey('again');
+    await first.ended;
+    const second = await backend.election('again').campaign({ id: 'a' });
+    await second.resign();
+    expect(recorded.of('again').map((event) => event.channel)).toEqual([
+      'baton:campaign-started',
+      'baton:elected',
+      'baton:lost',
+      'baton:campaign-started',
+      'baton:elected',
+      'baton:resigned',
+    ]);
+  });
+
   it('report nothing for a leadership won as its campaign was withdrawn', async () => {
     const { url } = storeUrl();
     const recorded = events();
