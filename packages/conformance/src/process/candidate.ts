@@ -5,7 +5,6 @@
 // clock (process.hrtime), which all processes on one machine share.
 import { createInterface } from 'node:readline';
 import { connect, type DisconnectPolicy, type Leadership } from '@baton/core';
-import { MetricsRecorder } from '../metrics-recorder.js';
 
 export interface CandidatePlan {
   readonly url: string;
@@ -52,7 +51,8 @@ const toStderr =
     const detail = err instanceof Error ? err.message : err === undefined ? '' : String(err);
     process.stderr.write(`${nowNs()} ${level} ${message ?? ''} ${detail}\n`);
   };
-const recorder = plan.metrics ? new MetricsRecorder() : undefined;
+// The SDK is loaded only by a candidate that records metrics, to keep the others' start fast.
+const recorder = plan.metrics ? new (await import('../metrics-recorder.js')).MetricsRecorder() : undefined;
 const backend = await connect(plan.url, {
   ttlMs: plan.ttlMs,
   connectTimeoutMs: 5_000,
@@ -95,13 +95,13 @@ while (!stop.signal.aborted) {
   }
   lastToken = leadership.token;
   say({ event: 'elected', token: String(leadership.token), validUntil: deadlineNs(leadership) });
-  await sayMetrics('elected');
   // The loss is stamped when the signal aborts, before the adapter's release goes out (a
   // successor may be elected a round trip later), not when the write loop next looks.
   let lostAt: bigint | undefined;
   const term = leadership.signal;
   if (term.aborted) lostAt = nowNs();
   else term.addEventListener('abort', () => (lostAt = nowNs()), { once: true });
+  await sayMetrics('elected');
   // Report each move of the local deadline at once, so that the parent knows until when
   // this process believed it led even if it is frozen a moment later.
   let reported = deadlineNs(leadership);
