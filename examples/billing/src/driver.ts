@@ -1,12 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { redactUrl } from '@baton/core';
 import { ChildReplica } from './child-replica.js';
 import { EventLog, until } from './event-log.js';
+import { type HostedLedger, hostLedger } from './host-ledger.js';
 import type { Ledger, LedgerLocation } from './ledger.js';
 import { LocalReplica } from './local-replica.js';
-import { openLedger } from './open-ledger.js';
 import { type PaymentProvider, startProvider } from './provider.js';
 import type { Replica } from './replica.js';
 import {
@@ -67,37 +64,20 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
   if (!Number.isInteger(options.invoices) || options.invoices < 10) throw new Error('--invoices must be at least 10');
   if (!Number.isFinite(options.ttlMs) || options.ttlMs <= 0) throw new Error('--ttl must be a positive number of ms');
 
-  const dir = mkdtempSync(join(tmpdir(), 'baton-billing-'));
-  // On PostgreSQL the ledger lives in the election's own database, fenced inside its transactions.
-  const location: LedgerLocation = /^postgres(ql)?:/i.test(options.backend)
-    ? {
-        kind: 'postgres',
-        url: options.backend,
-        schema: `billing_demo_${process.pid}_${Date.now().toString(36)}`,
-        election: ELECTION,
-      }
-    : { kind: 'sqlite', path: join(dir, 'ledger.db') };
-  let ledger: Ledger | undefined;
+  let hosted: HostedLedger | undefined;
   let provider: PaymentProvider | undefined;
   try {
-    ledger = await openLedger(location, { fencing: options.fencing });
-    await ledger.seed(options.invoices);
+    hosted = await hostLedger(options.backend, ELECTION, { fencing: options.fencing });
     provider = await startProvider();
   } catch (error) {
-    await ledger?.discard();
-    rmSync(dir, { recursive: true, force: true });
+    await hosted?.close();
     throw error;
   }
-  return play(options, dir, location, ledger, provider);
+  return play(options, hosted, provider);
 }
 
-async function play(
-  options: DemoOptions,
-  dir: string,
-  location: LedgerLocation,
-  ledger: Ledger,
-  provider: PaymentProvider,
-): Promise<DemoReport> {
+async function play(options: DemoOptions, hosted: HostedLedger, provider: PaymentProvider): Promise<DemoReport> {
+  const { ledger, location } = hosted;
   const log = options.log ?? (() => {});
   const inProcess = options.backend.startsWith('memory:');
   const started = performance.now();
@@ -162,7 +142,7 @@ async function play(
         `(${inProcess ? 'in this process' : 'one process each'}), ttl ${options.ttlMs} ms, ` +
         `fencing ${options.fencing ? 'on' : 'OFF'}, idempotency keys ${options.idempotency ? 'on' : 'OFF'}`,
     );
-    say(`payment provider at ${provider.url}; ledger in ${ledger.where}`);
+    say(`payment provider at ${provider.url}; ledger in ${hosted.where}`);
     const ids = Array.from({ length: options.workers }, (_, index) => `worker-${index + 1}`);
     // The first worker starts alone so that the story begins with a known leader.
     for (const [index, id] of ids.entries()) {
@@ -170,6 +150,9 @@ async function play(
       replicas.push(replica);
       if (index === 0) await events.waitFor(0, isElected, failoverBudgetMs, 'a first leader');
     }
+    // The invoices come due once every worker is up: on a busy machine the leader could
+    // otherwise charge them all while the others are still starting, before any fault.
+    await ledger.seed(options.invoices);
 
     const progress = startProgress(ledger, options.invoices, say);
     try {
@@ -207,16 +190,20 @@ async function play(
   const charges = provider.charges();
   const stats = provider.stats();
   const { duplicates, invoices: duplicateInvoices } = countDuplicates(charges);
-  const rejections: Rejection[] = (await ledger.rejectedWrites()).map((r) => ({
-    worker: r.worker,
-    op: r.op,
-    invoice: r.invoice,
-    token: r.token.toString(),
-    fence: r.fence.toString(),
-  }));
-  const chargedInLedger = (await ledger.counts()).charged;
-  await ledger.discard();
-  rmSync(dir, { recursive: true, force: true });
+  let rejections: Rejection[];
+  let chargedInLedger: number;
+  try {
+    rejections = (await ledger.rejectedWrites()).map((r) => ({
+      worker: r.worker,
+      op: r.op,
+      invoice: r.invoice,
+      token: r.token.toString(),
+      fence: r.fence.toString(),
+    }));
+    chargedInLedger = (await ledger.counts()).charged;
+  } finally {
+    await hosted.close();
+  }
 
   return {
     backend: redactUrl(options.backend),

@@ -1,6 +1,13 @@
-/** Where the invoices live: a SQLite file shared by the workers, or tables in the coordination store's own PostgreSQL database. */
+/**
+ * Where the workers find the invoices: in the driver's memory, served over HTTP on 127.0.0.1,
+ * or in tables of the coordination store's own PostgreSQL database.
+ */
 export type LedgerLocation =
-  | { readonly kind: 'sqlite'; readonly path: string }
+  | {
+      readonly kind: 'http';
+      /** The driver's ledger server, `http://127.0.0.1:<port>`. */
+      readonly url: string;
+    }
   | {
       readonly kind: 'postgres';
       /** The Baton URL of the database (the ledger's tables go in the same database as the election). */
@@ -57,9 +64,9 @@ export interface LedgerOptions {
 
 /**
  * The invoices, as a worker and the driver use them. Every write a leader makes carries its
- * fencing token and is checked in the same transaction as the write: a paused ex-leader that
- * wakes up after a newer leader has taken over cannot slip a write in between a check and the
- * write.
+ * fencing token and is checked atomically with the write (one synchronous step in memory, one
+ * transaction in PostgreSQL): a paused ex-leader that wakes up after a newer leader has taken
+ * over cannot slip a write in between a check and the write.
  */
 export interface Ledger {
   /** Where the ledger is, for the log. */

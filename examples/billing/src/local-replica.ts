@@ -2,9 +2,10 @@ import { connect } from '@baton/core';
 // Crashes and freezes of an in-process replica are played on the store's side: the memory
 // store forgets the replica's session a ttl later, as a real store would.
 import { MemoryBackend, memoryStore } from '@baton/core/adapter';
+import type { Ledger } from './ledger.js';
+import { openLedger } from './open-ledger.js';
 import type { WorkerConfig } from './protocol.js';
 import type { Replica } from './replica.js';
-import { SqliteLedger } from './sqlite-ledger.js';
 import { type HoldPoint, runWorker, type WorkerEvent } from './worker.js';
 
 /** A worker's settings, with the shared memory store's name in place of a backend URL. */
@@ -25,7 +26,7 @@ export class LocalReplica implements Replica {
   readonly id: string;
   private readonly options: LocalReplicaOptions;
   private readonly backend: MemoryBackend;
-  private readonly ledger: SqliteLedger;
+  private readonly ledger: Ledger;
   private readonly stopping = new AbortController();
   private readonly running: Promise<void>;
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -33,12 +34,11 @@ export class LocalReplica implements Replica {
   private release: ((answer: 'continue' | 'halt') => void) | undefined;
   private dead = false;
 
-  private constructor(options: LocalReplicaOptions, backend: MemoryBackend) {
+  private constructor(options: LocalReplicaOptions, backend: MemoryBackend, ledger: Ledger) {
     this.id = options.id;
     this.options = options;
     this.backend = backend;
-    if (options.ledger.kind !== 'sqlite') throw new Error('workers in this process keep the ledger in SQLite');
-    this.ledger = SqliteLedger.open(options.ledger.path, { fencing: options.fencing });
+    this.ledger = ledger;
     this.running = runWorker(
       {
         id: options.id,
@@ -76,7 +76,8 @@ export class LocalReplica implements Replica {
   static async start(options: LocalReplicaOptions): Promise<LocalReplica> {
     const backend = await connect(`memory://${options.storeName}`, { ttlMs: options.ttlMs });
     if (!(backend instanceof MemoryBackend)) throw new Error('a local replica needs the memory backend');
-    return new LocalReplica(options, backend);
+    // Through the driver's ledger server, as a worker process would: its writes are judged there.
+    return new LocalReplica(options, backend, await openLedger(options.ledger, { fencing: options.fencing }));
   }
 
   holdAt(point: HoldPoint): void {
@@ -110,7 +111,7 @@ export class LocalReplica implements Replica {
     await Promise.race([this.running, bounded]);
     clearTimeout(timer);
     await this.backend.close().catch(() => undefined);
-    void this.ledger.close();
+    await this.ledger.close();
   }
 
   /** The store forgets this client's session a ttl after its last sign of life. */

@@ -1,9 +1,10 @@
+import { HttpLedger } from './http-ledger.js';
 import type { Ledger, LedgerLocation, LedgerOptions } from './ledger.js';
-import { SqliteLedger } from './sqlite-ledger.js';
 
-/** Opens (and creates, if needed) the ledger at `location`. */
+/** A worker's handle on the ledger at `location`. */
 export async function openLedger(location: LedgerLocation, options: LedgerOptions): Promise<Ledger> {
-  if (location.kind === 'sqlite') return SqliteLedger.open(location.path, options);
+  if (location.kind === 'http') return new HttpLedger(location.url, options);
+  // Loaded only on postgres://, so that the other backends do not load pg.
   const { PostgresLedger } = await import('./postgres-ledger.js');
   return PostgresLedger.open(location, options);
 }

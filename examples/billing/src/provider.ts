@@ -1,6 +1,5 @@
-import { once } from 'node:events';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readBody, sendJson, startLocalHttpServer } from './local-http-server.js';
 
 /** One charge the provider accepted: money moved. */
 export interface AcceptedCharge {
@@ -95,25 +94,12 @@ export async function startProvider(options: ProviderOptions = {}): Promise<Paym
     send(res, response.replayed ? 200 : 201, response, response.replayed ? { 'Idempotent-Replayed': 'true' } : {});
   };
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      send(res, 500, { error: error instanceof Error ? error.message : String(error) });
-    });
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-
+  const server = await startLocalHttpServer(handle);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: server.url,
     charges: () => accepted,
     stats: () => ({ requests, accepted: accepted.length, deduplicated }),
-    async close() {
-      // Workers keep connections alive; close them, or close() waits for their idle timeout.
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      await closed;
-    },
+    close: () => server.close(),
   };
 }
 
@@ -165,18 +151,6 @@ function header(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
-  let body = '';
-  req.setEncoding('utf8');
-  for await (const chunk of req) {
-    body += chunk as string;
-    if (body.length > 64_000) throw new Error('request body too large');
-  }
-  return body;
-}
-
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  if (res.headersSent) return;
-  res.writeHead(status, { 'content-type': 'application/json', ...headers });
-  res.end(JSON.stringify(body));
+  sendJson(res, status, JSON.stringify(body), headers);
 }
