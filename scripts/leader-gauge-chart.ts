@@ -134,6 +134,7 @@ function svg({ samples, marks, ids }: { samples: Sample[]; marks: Mark[]; ids: s
       ? ` · failover ${((elected.at - kill.at) * 1_000).toFixed(0)} ms (ttl ${TTL_MS} ms, as scraped every ${SCRAPE_EVERY_MS} ms)`
       : '';
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${bottom + 44}" font-family="sans-serif" font-size="12">
+<title>baton_election_leader per replica across a SIGKILL failover and a graceful handover</title>
 <rect width="100%" height="100%" fill="white"/>
 <text x="10" y="18" font-weight="bold">baton_election_leader per replica, scraped from /metrics (examples/operations on Redis)</text>
 ${lanes.join('\n')}
