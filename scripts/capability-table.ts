@@ -32,17 +32,41 @@ function seconds(ms: number): string {
 }
 
 export async function capabilityTable(): Promise<string> {
-  const rows = [
-    `| backend | fencing token | token can regress | ttl (min, step) | fifo | leader read | notify | worst-case failover (ttl ${seconds(TABLE_TTL_MS)}) |`,
-    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+  const header = [
+    'backend',
+    'fencing token',
+    'token can regress',
+    'ttl (min, step)',
+    'fifo',
+    'leader read',
+    'notify',
+    `worst-case failover (ttl ${seconds(TABLE_TTL_MS)})`,
   ];
+  const rows: string[][] = [];
   for (const { scheme, packageName, url } of backends) {
     const c = await capabilitiesOf(scheme, packageName, url);
-    rows.push(
-      `| ${scheme} | ${cell(c.fencing.source)} | ${cell(c.fencing.regression)} | ${seconds(c.minTtlMs)}, ${seconds(c.ttlResolutionMs)} | ${c.fifo ? 'yes' : 'no'} | ${c.leaderRead} | ${c.notify} | ${cell(c.worstCaseFailover)} = ${seconds(c.worstCaseFailoverMs)} |`,
-    );
+    rows.push([
+      scheme,
+      cell(c.fencing.source),
+      cell(c.fencing.regression),
+      `${seconds(c.minTtlMs)}, ${seconds(c.ttlResolutionMs)}`,
+      c.fifo ? 'yes' : 'no',
+      c.leaderRead,
+      c.notify,
+      `${cell(c.worstCaseFailover)} = ${seconds(c.worstCaseFailoverMs)}`,
+    ]);
   }
-  return rows.join('\n');
+  return markdownTable(header, rows);
+}
+
+/** A table with every column padded to its widest cell, as the formatter writes Markdown tables. */
+function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((title, column) =>
+    Math.max(title.length, 3, ...rows.map((row) => row[column]?.length ?? 0)),
+  );
+  const line = (cells: readonly string[]): string =>
+    `| ${cells.map((text, column) => text.padEnd(widths[column] ?? 0)).join(' | ')} |`;
+  return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
 }
 
 /** README.md with the table between its markers replaced by `table`. */

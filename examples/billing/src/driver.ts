@@ -50,7 +50,7 @@ export function defaultOptions(backend?: string): DemoOptions {
 }
 
 /**
- * Plays the story: seed invoices, start the workers, crash the leader mid-invoice (after the
+ * Plays the story: start the workers, seed invoices, crash the leader mid-invoice (after the
  * provider took the money, before the ledger recorded it), let a new leader take over, then
  * freeze that leader mid-invoice (after its ledger claim, before the provider call), let a
  * third take over and finish the invoice, wake the frozen one up so that it carries on with

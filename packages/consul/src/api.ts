@@ -19,6 +19,8 @@ export interface ConsulClientLike {
   readonly kv: { readonly get: Invoke; readonly set: Invoke; readonly del: Invoke };
   readonly session: { readonly create: Invoke; readonly renew: Invoke; readonly destroy: Invoke };
   readonly transaction: { create(operations: unknown[], options: Record<string, unknown>): Promise<unknown> };
+  /** GET /v1/status/leader: the Raft leader's address, or "" while the servers have none. */
+  readonly status?: { readonly leader: Invoke };
   destroy?(): void;
 }
 
@@ -143,6 +145,24 @@ export class ConsulApi {
     if (reply.status === 404 || !entry) return { found: false };
     const ttlMs = typeof entry.TTL === 'string' ? parseGoDuration(entry.TTL) : undefined;
     return ttlMs === undefined ? { found: true } : { found: true, ttlMs };
+  }
+
+  /**
+   * Whether the servers have a Raft leader: false while they have none (too few servers for a
+   * quorum, or still electing), which makes every write wait and then fail. Undefined when
+   * the agent cannot tell (no answer, or a client without the status endpoint).
+   */
+  async hasClusterLeader(signal: AbortSignal, timeoutMs: number): Promise<boolean | undefined> {
+    try {
+      const reply = await this.call(
+        'reading the cluster leader',
+        (client, opts) => client.status?.leader(opts) ?? Promise.reject(new Error('no status endpoint')),
+        { signal, timeoutMs, idempotent: true },
+      );
+      return typeof reply.body === 'string' ? reply.body !== '' : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   async destroySession(id: string, signal: AbortSignal, timeoutMs: number): Promise<void> {

@@ -1,5 +1,6 @@
 import {
   BackendBase,
+  BackendUnavailableError,
   type Capabilities,
   grantableTtl,
   InvalidArgumentError,
@@ -143,6 +144,16 @@ export class ConsulBackend extends BackendBase<ConsulElection> {
     return this.context.api.interruptWatches();
   }
 
+  /** Whether the servers have a Raft leader now (see ConsulApi.hasClusterLeader); asked within 150 ms. */
+  hasClusterLeader(): Promise<boolean | undefined> {
+    return this.context.api.hasClusterLeader(AbortSignal.timeout(150), 150);
+  }
+
+  /** The agent calls go to now, `host:port` (for messages). */
+  get agent(): string {
+    return this.context.api.agent;
+  }
+
   /** Creates the client's session now (connect() does, so that a refused ttl or token fails there). */
   async start(signal: AbortSignal): Promise<void> {
     await this.context.session.current(signal);
@@ -176,7 +187,16 @@ export async function openConsulBackend(
     await backend.start(signal);
     return backend;
   } catch (error) {
+    // A session create that never came back, on an agent that answers: most often servers
+    // without a leader (bootstrap_expect not met), which Consul only says after 7 s.
+    const leaderless = signal.aborted && (await backend.hasClusterLeader()) === false;
     await backend.close().catch(() => undefined);
+    if (leaderless) {
+      throw new BackendUnavailableError(
+        `the Consul servers behind ${backend.agent} have no cluster leader: not enough servers for a quorum ` +
+          '(bootstrap_expect), or still electing one',
+      );
+    }
     throw error;
   }
 }

@@ -108,4 +108,37 @@ describeBackend('consul')('consul: a 3-server cluster loses its raft leader', ()
       await Promise.allSettled([a.close(), b.close()]);
     }
   }, 120_000);
+
+  it('a server left without a quorum: connect() fails within its timeout saying the servers have no cluster leader', async () => {
+    const members = cluster?.members ?? [];
+    // The test above stopped one server; stopping a second leaves one, which cannot elect a leader.
+    const running = [];
+    for (const member of members) {
+      if ((await getJson(`http://${member.host}:${member.port}/v1/status/leader`).catch(() => undefined)) !== undefined)
+        running.push(member);
+    }
+    const [stopping, lastOne] = running;
+    if (!stopping || !lastOne) throw new Error(`expected two running servers, found ${running.length}`);
+    await stopping.stop();
+    await eventually(
+      'the last server to lose its leader',
+      30_000,
+      async () => (await getJson(`http://${lastOne.host}:${lastOne.port}/v1/status/leader`)) === '' || undefined,
+      100,
+    );
+    const startedAt = performance.now();
+    const failure = await connectConsul(`consul://${lastOne.host}:${lastOne.port}`, {
+      ttlMs: TTL_MS,
+      connectTimeoutMs: 2_000,
+    }).then(
+      async (backend) => {
+        await backend.close();
+        return undefined;
+      },
+      (error: unknown) => error,
+    );
+    expect(failure).toMatchObject({ code: 'ERR_BACKEND_UNAVAILABLE' });
+    expect(String((failure as Error).message)).toContain('have no cluster leader');
+    expect(performance.now() - startedAt).toBeLessThan(2_000 + 1_000);
+  }, 60_000);
 });

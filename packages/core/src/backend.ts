@@ -7,17 +7,33 @@ import type { MeterProviderLike } from './meter-provider.js';
 export type DisconnectPolicy = 'abort' | 'tolerate-until-deadline';
 
 export interface BackendOptions {
-  /** Lease or session lifetime without renewal. Default 10 000 ms. */
+  /**
+   * Lease or session lifetime without renewal. A value below the store's minimum or off its
+   * granularity is raised to what the store grants (see `strictTtl`); `backend.ttlMs` is the
+   * ttl in force.
+   * @default 10_000
+   */
   readonly ttlMs?: number;
-  /** How long `connect()` may take before it fails with ERR_BACKEND_UNAVAILABLE. Default 5 000 ms. */
+  /**
+   * How long `connect()` may take before it fails with ERR_BACKEND_UNAVAILABLE.
+   * @default 5_000
+   */
   readonly connectTimeoutMs?: number;
   /**
-   * What a lost connection does to a leadership: `abort` ends it at once (the default,
-   * as Curator's); `tolerate-until-deadline` rides out a blip, never past the local deadline.
+   * What a lost connection does to a leadership: `abort` ends it at once (as Curator's);
+   * `tolerate-until-deadline` rides out a blip, never past the local deadline.
+   * @default 'abort'
    */
   readonly onDisconnect?: DisconnectPolicy;
-  /** Fail at connect when the backend lacks one of these. */
+  /**
+   * Capabilities the backend must have; `connect()` fails with ERR_CAPABILITY_MISSING otherwise.
+   * @default []
+   */
   readonly requires?: readonly CapabilityName[];
+  /**
+   * Where the client logs (pino-style: `logger.warn(fields, message)`); credentials never appear.
+   * @default a logger that drops everything
+   */
   readonly logger?: Logger;
   /**
    * Refuse a ttl the store would raise (below its minimum, off its granularity) with
@@ -25,7 +41,11 @@ export interface BackendOptions {
    * @default false
    */
   readonly strictTtl?: boolean;
-  /** An existing store client to use instead of a new one; the backend will not close it. */
+  /**
+   * An existing store client to use instead of a new one; the backend will not close it.
+   * Each adapter's `connect<Store>()` types it (e.g. `connectEtcd(url, { client: new Etcd3() })`).
+   * @default undefined: the backend makes and owns its client
+   */
   readonly client?: unknown;
   /**
    * The OpenTelemetry MeterProvider to record Baton's metrics with (register the SDK's
@@ -53,6 +73,11 @@ export interface Backend extends AsyncDisposable {
   readonly capabilities: Capabilities;
   /** The ttl in force after the store's rounding and limits. */
   readonly ttlMs: number;
+  /**
+   * The election called `name` on this backend; the same object for the same name.
+   * @throws InvalidArgumentError (ERR_INVALID_ARGUMENT) for an empty or malformed name.
+   * @throws ClosedError (ERR_CLOSED) after `close()`.
+   */
   election(name: string): Election;
   /**
    * Whether this client is healthy now, for a readiness or liveness probe: unhealthy once
@@ -62,6 +87,9 @@ export interface Backend extends AsyncDisposable {
    * @throws InvalidArgumentError (ERR_INVALID_ARGUMENT) for a malformed `options`.
    */
   health(options?: HealthOptions): BackendHealth;
-  /** Ends every leadership of this client ('closed'), releases its keys, and frees its resources. */
+  /**
+   * Ends every leadership of this client ('closed'), releases its keys, and frees its
+   * resources. Idempotent; never rejects.
+   */
   close(): Promise<void>;
 }

@@ -14,10 +14,11 @@ import { redactUrl, resolveBackendOptions } from './validation.js';
 
 /**
  * Connects to the store a URL names; the scheme picks the adapter package:
- * `memory://`, `etcd://`, `zookeeper://`, `consul://`, `consuls://`, `redis://`, `rediss://`.
- * An adapter package not yet imported is imported on first use.
+ * `memory://`, `etcd://`, `zookeeper://`, `consul://`, `consuls://`, `redis://`, `rediss://`,
+ * `postgres://`, `postgresql://`. An adapter package not yet imported is imported on first use.
  * @throws InvalidArgumentError (ERR_INVALID_ARGUMENT) for a malformed URL or option, before any round trip.
  * @throws AdapterNotInstalledError (ERR_ADAPTER_NOT_INSTALLED) when the scheme's package is not installed.
+ * @throws AdapterLoadError (ERR_ADAPTER_LOAD_FAILED) when it is installed but does not load (the cause named).
  * @throws CapabilityMissingError (ERR_CAPABILITY_MISSING) when the backend lacks one of `options.requires`.
  * @throws BackendUnavailableError (ERR_BACKEND_UNAVAILABLE) when the store does not answer within `connectTimeoutMs`.
  * @throws AuthError (ERR_AUTH) when the store refuses the credentials.
@@ -61,11 +62,18 @@ async function open<U>(factory: BackendFactory<U>, url: string, resolved: Resolv
         `could not connect to ${redactUrl(url)} within ${resolved.connectTimeoutMs} ms`,
       );
       controller.abort(error);
-      reject(error);
+      // The adapter may know why (a server up but not ready, say): its own rejection, if it
+      // comes at once, wins the race and is told with the timeout's message.
+      timer = setTimeout(() => reject(error), EXPLANATION_GRACE_MS);
     }, resolved.connectTimeoutMs);
   });
   try {
     const backend = await Promise.race([pending, timeout]);
+    if (controller.signal.aborted) {
+      // Connected after we gave up on it (within the grace for an explanation): too late.
+      backend.close().catch(() => undefined);
+      throw controller.signal.reason;
+    }
     const configurable = backend as { [configureTelemetry]?: (provider: unknown) => void };
     configurable[configureTelemetry]?.(resolved.meterProvider);
     return backend;
@@ -73,7 +81,7 @@ async function open<U>(factory: BackendFactory<U>, url: string, resolved: Resolv
     if (controller.signal.aborted) {
       // The adapter may still succeed after we gave up on it; close what it returns.
       pending.then((backend) => backend.close()).catch(() => undefined);
-      throw controller.signal.reason;
+      throw explainedTimeout(controller.signal.reason as BackendUnavailableError, error);
     }
     if (error instanceof BatonError) throw error;
     throw new BackendUnavailableError(`could not connect to ${redactUrl(url)}: ${describe(error)}`, { cause: error });
@@ -131,4 +139,16 @@ function resolvable(packageName: string): boolean {
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** How long a connect that timed out waits for the adapter to say why. */
+const EXPLANATION_GRACE_MS = 200;
+
+/** The timeout's error, with the adapter's own account of it appended when it gave one. */
+function explainedTimeout(timedOut: BackendUnavailableError, reason: unknown): BatonError {
+  if (reason === timedOut || !(reason instanceof BatonError) || reason.message.includes(timedOut.message)) {
+    return timedOut;
+  }
+  if (!(reason instanceof BackendUnavailableError)) return reason; // e.g. refused credentials: the real answer
+  return new BackendUnavailableError(`${timedOut.message}: ${reason.message}`, { cause: reason });
 }

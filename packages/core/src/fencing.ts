@@ -14,7 +14,11 @@ import { InvalidArgumentError, StaleTokenError } from './errors.js';
 export class FencingGuard {
   private readonly highest = new Map<string, bigint>();
 
-  /** Admits `token` for `resource` or throws StaleTokenError; remembers it when admitted. */
+  /**
+   * Admits `token` for `resource`, remembering it as the highest seen.
+   * @throws StaleTokenError (ERR_STALE_TOKEN) when a higher token was admitted before.
+   * @throws InvalidArgumentError (ERR_INVALID_ARGUMENT) for an empty resource or a token that is not a bigint > 0.
+   */
   admit(resource: string, token: bigint): void {
     if (typeof resource !== 'string' || resource.length === 0) {
       throw new InvalidArgumentError('resource must be a non-empty string');
@@ -25,12 +29,16 @@ export class FencingGuard {
     this.highest.set(resource, token);
   }
 
-  /** Runs `write` only if `token` is admitted for `resource`. */
+  /**
+   * Runs `write` only if `token` is admitted for `resource`.
+   * @throws the errors of `admit()`, before `write` runs; then whatever `write` throws.
+   */
   async write<T>(resource: string, token: bigint, write: () => Promise<T> | T): Promise<T> {
     this.admit(resource, token);
     return await write();
   }
 
+  /** The highest token admitted for `resource`, if any. */
   highestSeen(resource: string): bigint | undefined {
     return this.highest.get(resource);
   }

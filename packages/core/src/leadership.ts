@@ -17,9 +17,14 @@ export interface Leadership extends AsyncDisposable {
    * margin. It moves forward with each confirmed renewal; past it, `signal` is aborted.
    */
   readonly validUntil: number;
-  /** Publishes a new value to observers; the token does not change. */
+  /**
+   * Publishes a new value to observers; the token does not change.
+   * @throws InvalidArgumentError (ERR_INVALID_ARGUMENT) for a value that is not a string of at most 4096 bytes.
+   * @throws LeadershipLostError (ERR_LEADERSHIP_LOST) when this leadership has ended.
+   * @throws BackendUnavailableError (ERR_BACKEND_UNAVAILABLE) when the store did not confirm it in time.
+   */
   proclaim(value: string): Promise<void>;
-  /** Ends the leadership and hands over at once. Idempotent. */
+  /** Ends the leadership and hands over at once. Idempotent; never rejects. */
   resign(): Promise<void>;
   /**
    * Whether this leadership is healthy now, for a readiness or liveness probe: unhealthy when

@@ -7,12 +7,29 @@ import { assertKnownKeys } from './option-keys.js';
 import { validateSignal } from './validation.js';
 
 export interface RunAsLeaderOptions {
-  /** Stops the loop: a pending campaign is withdrawn, a running term is resigned. */
+  /**
+   * Stops the loop: a pending campaign is withdrawn, a running term is resigned.
+   * @default none: the loop runs until the task returns or throws, or the backend closes
+   */
   readonly signal?: AbortSignal;
+  /**
+   * The candidate's id in every campaign.
+   * @default a random UUID per campaign
+   */
   readonly id?: string;
+  /**
+   * The candidate's value in every campaign.
+   * @default no value
+   */
   readonly value?: string;
+  /** Called with each new leadership, before `task` runs. */
   readonly onElected?: (leadership: Leadership) => void;
+  /** Called when a leadership ends other than by the loop's own resignation. */
   readonly onLost?: (reason: EndReason, leadership: Leadership) => void;
+  /**
+   * Where retries and losses are logged.
+   * @default a logger that drops everything
+   */
   readonly logger?: Logger;
 }
 
@@ -34,6 +51,10 @@ const RUN_AS_LEADER_OPTION_KEYS: readonly string[] = [
  * If `task` returns while still leader, the term is resigned and runAsLeader resolves:
  * the work is done. If it throws while still leader, the term is resigned and the error
  * is rethrown. A failed campaign (store unreachable) is retried with backoff.
+ *
+ * @throws InvalidArgumentError (ERR_INVALID_ARGUMENT) for bad options or task, at once.
+ * @throws ClosedError (ERR_CLOSED) when the backend closes; the loop does not retry it.
+ * @throws whatever `task` throws while still leader, after resigning the term.
  */
 export async function runAsLeader(
   election: Election,

@@ -100,13 +100,21 @@ export async function openConnections(
   options: ResolvedBackendOptions,
   signal: AbortSignal,
 ): Promise<Connections> {
-  const where = target.redacted;
+  const given = options.client;
+  // Errors name what was really dialled: a caller's client has its own address, not the URL's.
+  const where = given === undefined ? target.redacted : `options.client (${addressOf(given)})`;
   const name = `baton:${randomUUID().slice(0, 12)}`;
   const subscriberName = `${name}:sub`;
   const timeoutMs = requestTimeout(Math.ceil(options.ttlMs));
-  const given = options.client;
   if (given !== undefined && !isRedisClient(given)) {
     throw new InvalidArgumentError('options.client must be an ioredis Redis or Cluster client');
+  }
+  if (given === undefined && target.host === '') {
+    throw new InvalidArgumentError(`"${where}" names no host; name one, or pass your client as options.client`);
+  }
+  if (given?.status === 'end') {
+    // ioredis never reconnects a client after quit() or disconnect(): waiting would only time out.
+    throw new InvalidArgumentError('options.client is closed (quit() or disconnect() was called on it)');
   }
   let client: RedisClient;
   let subscriber: RedisClient;
@@ -143,6 +151,7 @@ export async function openConnections(
   try {
     await untilReady(client, signal, where);
     await untilReady(subscriber, signal, where);
+    if (!given && target.db !== 0) await checkDatabase(client, target.db, where);
   } catch (error) {
     subscriber.disconnect();
     if (!given) client.disconnect();
@@ -160,4 +169,29 @@ export async function openConnections(
     connectionName: given ? undefined : `${name}:cmd`,
     subscriberName,
   };
+}
+
+/** host:port of a caller's client, or "a cluster"; never its credentials. */
+function addressOf(client: unknown): string {
+  if (client instanceof Cluster || (client as { isCluster?: boolean }).isCluster === true) return 'a cluster';
+  const { host, port } = (client as { options?: { host?: unknown; port?: unknown } }).options ?? {};
+  return typeof host === 'string' ? `${host}:${String(port ?? 6379)}` : 'an ioredis client';
+}
+
+/**
+ * ioredis reports a failed SELECT of the URL's database only as an 'error' event and goes on
+ * in database 0; an explicit SELECT makes a database the server does not have a refusal.
+ */
+async function checkDatabase(client: RedisClient, db: number, where: string): Promise<void> {
+  try {
+    await (client as Redis).select(db);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    if (/out of range|invalid DB index/i.test(message)) {
+      throw new InvalidArgumentError(`database ${db} of "${where}" does not exist on the server: ${message}`, {
+        cause: error,
+      });
+    }
+    throw connectError(error, where);
+  }
 }

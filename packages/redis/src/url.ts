@@ -3,6 +3,7 @@ import { DEFAULT_PREFIX } from './keys.js';
 
 /** What a `redis://` or `rediss://` URL says about where and how to connect. */
 export interface RedisTarget {
+  /** '' for a URL without a host (`redis://`, `redis://?prefix=x`): only valid with `options.client`. */
   readonly host: string;
   readonly port: number;
   readonly username: string | undefined;
@@ -20,7 +21,8 @@ const KNOWN_PARAMS = new Set(['prefix']);
 
 /**
  * Parses `redis://[user:pass@]host[:6379][/db][?prefix=baton]`; `rediss://` turns on TLS.
- * Throws InvalidArgumentError for anything else, before any round trip.
+ * The host may be left out when the caller passes its own client: the URL then gives only
+ * the scheme and `?prefix=`. Throws InvalidArgumentError for anything else, before any round trip.
  */
 export function parseRedisUrl(raw: string): RedisTarget {
   const shown = redactUrl(String(raw));
@@ -34,7 +36,7 @@ export function parseRedisUrl(raw: string): RedisTarget {
     throw new InvalidArgumentError(`"${shown}" is not a redis:// or rediss:// URL`);
   }
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
-  if (host === '' || host.includes(',')) {
+  if (host.includes(',')) {
     throw new InvalidArgumentError(
       `"${shown}" must name exactly one host; pass a Cluster client through options.client`,
     );

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { within } from '@baton/conformance';
 import { type Backend, connect } from '@baton/core';
 import { sleep } from '@baton/core/adapter';
-import { RedisBackend } from '@baton/redis';
+import { connectRedis, RedisBackend } from '@baton/redis';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { describeBackend, type ServerHandle, startServer } from '../../../test/backends/index.js';
@@ -86,6 +86,60 @@ describeBackend('redis')('redis adapter on a real server', () => {
       expect(await leadership.ended).toBe('closed');
       expect(given.status).toBe('ready');
       expect(await given.ping()).toBe('PONG');
+    } finally {
+      given.disconnect();
+    }
+  });
+
+  it('with your own client a bare redis:// is enough: the URL then gives only the scheme and ?prefix=', async () => {
+    const given = new Redis(server.url);
+    try {
+      const backend = await connectRedis('redis://?prefix=own', { client: given, ttlMs: TTL_MS });
+      clients.push(backend);
+      const name = unique('bare');
+      const leadership = await backend.election(name).campaign({ id: 'bare' });
+      expect(await given.exists(electionKeys('own', name).owner)).toBe(1);
+      await leadership.resign();
+    } finally {
+      given.disconnect();
+    }
+  });
+
+  it('a database the server does not have is ERR_INVALID_ARGUMENT naming it, not a silent fallback to database 0', async () => {
+    await expect(connect(`${server.url.replace(/\/\d*$/, '')}/99`, { ttlMs: TTL_MS })).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARGUMENT',
+      message: expect.stringContaining('database 99'),
+    });
+  });
+
+  it('a URL without a host and without a client is refused at once, naming what is missing', async () => {
+    await expect(connectRedis('redis://')).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARGUMENT',
+      message: expect.stringContaining('names no host'),
+    });
+  });
+
+  it('a closed client is refused at once, saying it is closed, not after a timeout naming another host', async () => {
+    const given = new Redis(server.url);
+    await given.quit();
+    await until(() => given.status === 'end');
+    const startedAt = performance.now();
+    await expect(connectRedis('redis://', { client: given, connectTimeoutMs: 5_000 })).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARGUMENT',
+      message: expect.stringContaining('options.client is closed'),
+    });
+    expect(performance.now() - startedAt).toBeLessThan(500);
+  });
+
+  it("a client that cannot connect fails naming the client's own address", async () => {
+    const given = new Redis('redis://127.0.0.1:1', { lazyConnect: true, retryStrategy: () => null });
+    try {
+      const failure = await connectRedis('redis://', { client: given, connectTimeoutMs: 1_000 }).catch(
+        (error) => error,
+      );
+      expect(failure).toMatchObject({ code: 'ERR_BACKEND_UNAVAILABLE' });
+      expect(String(failure.message)).toContain('options.client (127.0.0.1:1)');
+      expect(String(failure.message)).not.toContain('localhost');
     } finally {
       given.disconnect();
     }
@@ -204,3 +258,10 @@ describeBackend('redis')('redis adapter on a real server', () => {
     expect(states.at(-1)).toBeUndefined();
   });
 });
+
+async function until(condition: () => boolean): Promise<void> {
+  for (let waited = 0; !condition(); waited += 10) {
+    if (waited > 2_000) throw new Error('condition not met within 2 s');
+    await sleep(10);
+  }
+}

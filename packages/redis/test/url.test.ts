@@ -31,8 +31,12 @@ describe('redis URL parsing', () => {
     expect(parse('redis://:pw@[::1]:7000').password).toBe('pw');
   });
 
+  it('parses a URL without a host (for a caller-supplied client) to an empty host', () => {
+    expect(parse('redis://').host).toBe('');
+    expect(parse('redis://?prefix=own').prefix).toBe('own');
+  });
+
   it.each([
-    'redis://',
     'redis://a,b:2',
     'redis://host/x',
     'redis://host/1/2',

@@ -1,5 +1,6 @@
 import type { BackendOptions } from '@baton/core';
 import { type BackendFactory, registerAdapter } from '@baton/core/adapter';
+import type ZooKeeperClient from 'zookeeper';
 import { openZooKeeperBackend, type ZooKeeperBackend } from './backend.js';
 import { zookeeperCapabilities } from './capabilities.js';
 import { parseZooKeeperUrl, type ZooKeeperUrl } from './url.js';
@@ -22,14 +23,14 @@ export const zookeeperBackendFactory: BackendFactory<ZooKeeperUrl> = {
   connect: openZooKeeperBackend,
 };
 
-/** `connect()` options, with the `client` typed: a native client of the `zookeeper` package, not yet connected. */
+/** `connect()` options, with the `client` typed: a client of the `zookeeper` package (its promise API). */
 export interface ZooKeeperConnectOptions extends Omit<BackendOptions, 'client'> {
   /**
    * A `zookeeper` package client to use for the first session instead of a new one; the
-   * backend deletes its own nodes on it but does not close it.
+   * backend deletes its own nodes on it but does not close it. Connected or still connecting.
    * @default a new client for the URL's hosts
    */
-  readonly client?: object;
+  readonly client?: ZooKeeperClient;
 }
 
 /**
