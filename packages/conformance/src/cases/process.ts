@@ -232,6 +232,9 @@ export function processCases({ ctx, test }: CaseRegistry): void {
           healedFrom,
         );
         expect(BigInt(again.token ?? 0)).toBeGreaterThan(BigInt(successor.token ?? 0));
+        // The successor prints its loss once its release is done, on a pipe of its own: the
+        // healed candidate's election can be read first. Judge once it has said everything.
+        await within('the successor to exit', 10_000, other.exited);
         expectCleanTimeline(stage);
       });
     },
