@@ -15,6 +15,7 @@ const backends = [
   { scheme: 'consul', packageName: '@baton/consul', url: 'consul://127.0.0.1:8500' },
   { scheme: 'redis', packageName: '@baton/redis', url: 'redis://127.0.0.1:6379' },
   { scheme: 'postgres', packageName: '@baton/postgres', url: 'postgres://127.0.0.1:5432/app' },
+  { scheme: 'kubernetes', packageName: '@baton/kubernetes', url: 'kubernetes://' },
 ];
 
 async function capabilitiesOf(scheme: string, packageName: string, url: string): Promise<Capabilities> {

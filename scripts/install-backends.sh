@@ -73,7 +73,8 @@ build_from_source() {
     command -v go >/dev/null || die "building $name needs $go_hint, or set $override to a binary"
     say "building $name into $cached"
   fi
-  bash "$script"
+  bash "$script" || die "building $name failed ($script; its output is above)"
+  [ -x "$cached" ] || die "$script succeeded but left no executable $cached"
 }
 
 # The versions and paths the build scripts use; checked here only to say what is about to happen.
@@ -89,4 +90,4 @@ if [ ! -x "$elector_bin" ]; then
   command -v go >/dev/null || die "building the client-go election program needs $go_hint"
   say "building the client-go election program into $elector_bin"
 fi
-bash scripts/build-client-go-elector.sh >/dev/null
+bash scripts/build-client-go-elector.sh >/dev/null || die "building the client-go election program failed (its output is above)"

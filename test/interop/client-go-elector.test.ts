@@ -30,11 +30,7 @@ describeBackend('kubernetes')("client-go's leaderelection on the test API server
 
   // Before the server starts, so that a missing binary fails at once.
   beforeAll(() => {
-    const found = clientGoElectorBinary();
-    if (!found.built) {
-      throw new Error(`${found.path} is missing; build it with: bash scripts/build-client-go-elector.sh`);
-    }
-    binary = found.path;
+    binary = clientGoElectorBinary();
   });
   const running = serverForSuite(startKubernetes);
 

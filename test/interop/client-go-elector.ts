@@ -35,17 +35,18 @@ export interface ElectorOptions {
 }
 
 /**
- * Where scripts/build-client-go-elector.sh keeps the binary for the current sources, or why
- * it is not there. The script names it, so the two cannot disagree on the hash.
+ * Where scripts/build-client-go-elector.sh keeps the binary for the current sources. The script
+ * names it, so the two cannot disagree on the hash.
+ * @throws when it is not built, saying how to build it.
  */
-export function clientGoElectorBinary(): { path: string; built: boolean } {
+export function clientGoElectorBinary(): string {
   const path = execFileSync('bash', [BUILD_SCRIPT, '--print-path'], { encoding: 'utf8' }).trim();
   try {
     accessSync(path, constants.X_OK);
-    return { path, built: true };
   } catch {
-    return { path, built: false };
+    throw new Error(`${path} is missing; build it with: bash scripts/build-client-go-elector.sh`);
   }
+  return path;
 }
 
 const STDERR_LINES = 40;

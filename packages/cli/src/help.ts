@@ -37,8 +37,8 @@ a measured round trip; or the typed error and what to check.`,
 };
 
 const commonOptions = `  --url URL               the store (or BATON_URL): memory://, etcd://host:2379, zookeeper://host:2181,
-                          consul://host:8500, redis://host:6379, postgres://user:pass@host/db
-                          (see each adapter's README)
+                          consul://host:8500, redis://host:6379, postgres://user:pass@host/db,
+                          kubernetes:// (in a pod; see each adapter's README)
   --connect-timeout MS    give up connecting after MS (default 5000)
   --json                  one JSON object per line instead of text
   --quiet                 print nothing but errors

@@ -15,6 +15,7 @@ const adapters: Readonly<Record<string, () => Promise<unknown>>> = {
   rediss: () => import('@baton/redis'),
   postgres: () => import('@baton/postgres'),
   postgresql: () => import('@baton/postgres'),
+  kubernetes: () => import('@baton/kubernetes'),
 };
 
 /**

@@ -19,7 +19,12 @@ for (const kind of STORE_KINDS) {
     const start = store.start;
     const results = (baton: BatonProcess) => baton.events.filter((e) => e.stream === 'stdout');
 
-    it('leader, observe and run --no-wait follow one leadership from vacancy to vacancy', async () => {
+    // Nine baton processes, five of them started at once, each loading its store's client:
+    // @kubernetes/client-node alone takes 1.3-1.7 s to load here, so on a busy 2-core machine
+    // the kubernetes run takes 30-40 s where the others take 5-12 s.
+    it('leader, observe and run --no-wait follow one leadership from vacancy to vacancy', {
+      timeout: 90_000,
+    }, async () => {
       const election = `cli/commands/${randomUUID().slice(0, 8)}`;
       const observer = start(['observe', '--url', url(), '--json', election]);
       const vacant = await runBaton(['leader', '--url', url(), election]);

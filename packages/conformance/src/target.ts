@@ -82,6 +82,14 @@ export interface ConformanceTarget {
   readonly unreachableUrl: string;
   /** For the process-level cases (11-13); a target without them declares those cases skipped. */
   readonly faults?: FaultHooks;
+  /**
+   * How renewal traffic scales with the elections one client holds. 'shared' (the default):
+   * one lease, session or batch per client, so case 15-shared-renewal expects the same order of
+   * renewals for 100 elections as for one. 'per-election': the store has no write that renews
+   * several records at once (Kubernetes: client-go's observers judge each Lease by its own
+   * record), so the case expects no more than one renewal per election per renewal period.
+   */
+  readonly renewals?: 'shared' | 'per-election';
 }
 
 /** One backend's run of the suite. */

@@ -32,6 +32,7 @@ export const adapterPackages: Readonly<Record<string, string>> = {
   rediss: '@baton/redis',
   postgres: '@baton/postgres',
   postgresql: '@baton/postgres',
+  kubernetes: '@baton/kubernetes',
 };
 
 // Kept on globalThis so that two copies of @baton/core in one process share one registry.

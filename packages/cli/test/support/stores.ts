@@ -1,18 +1,30 @@
 import type { StoreHooks } from '@baton/conformance';
 import type { BackendKind, ServerHandle } from '../../../../test/backends/index.js';
+import { KubernetesServer } from '../../../../test/backends/index.js';
 
-export const STORE_KINDS: readonly BackendKind[] = ['etcd', 'zookeeper', 'consul', 'redis', 'postgres'];
+export const STORE_KINDS: readonly BackendKind[] = ['etcd', 'zookeeper', 'consul', 'redis', 'postgres', 'kubernetes'];
+
+/** The harness's Kubernetes server, which carries the credentials a kubernetes:// URL names. */
+function kubernetesServer(server: ServerHandle | undefined): KubernetesServer {
+  if (!(server instanceof KubernetesServer)) throw new Error('a kubernetes URL needs the harness KubernetesServer');
+  return server;
+}
 
 /**
  * The URL of `server`'s store reached at `host:port` (a proxy, or the server itself). Consul's
  * lock-delay (15 s by default) holds a key after a session is invalidated; it would only slow
  * these tests' failovers down, so it is off, which is also the harder case for stopping a
- * command in time. PostgreSQL's URL keeps the server's credentials and database.
+ * command in time. PostgreSQL's URL keeps the server's credentials and database; Kubernetes'
+ * names the least-privileged elector user's kubeconfig and is sent to `host:port`.
  */
 export function storeUrl(kind: BackendKind, host: string, port: number, server?: ServerHandle): string {
   if (kind === 'postgres') {
     if (!server) throw new Error('a postgres URL needs the server handle (credentials, database)');
     return server.url.replace(/@[^/?#]*/, `@${host}:${port}`);
+  }
+  if (kind === 'kubernetes') {
+    const { elector, namespace } = kubernetesServer(server);
+    return `kubernetes://${host}:${port}?${new URLSearchParams({ kubeconfig: elector.kubeconfig, namespace })}`;
   }
   return `${kind}://${host}:${port}${kind === 'consul' ? '?lockDelay=0' : ''}`;
 }
@@ -48,6 +60,10 @@ export async function storeHooks(
       if (!server?.adminUrl) throw new Error('the postgres hooks need the server handle (superuser URL)');
       const { postgresHooks } = await import('../../../postgres/test/hooks.js');
       return postgresHooks(server.adminUrl, ttlMs);
+    }
+    case 'kubernetes': {
+      const { kubernetesHooks } = await import('../../../kubernetes/test/hooks.js');
+      return { hooks: kubernetesHooks(kubernetesServer(server), ttlMs), close: async () => {} };
     }
     default:
       throw new Error(`the CLI tests do not drive ${kind} yet`);
