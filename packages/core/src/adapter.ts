@@ -1,6 +1,7 @@
 // @baton/core/adapter: the machinery adapters are built from, beside everything @baton/core
 // exports. Applications import @baton/core.
 
+export { type HoldsAbandoned, removeAbandoned } from './abandoned.js';
 export { backoffDelay, jitter, raceAbort, sleep, throwIfAborted, toAbortError, withTimeout } from './abort.js';
 export type { ResolvedBackendOptions } from './backend.js';
 export { BackendBase } from './backend-base.js';

@@ -11,6 +11,7 @@ import {
   leaseReadyForTerm,
   type ResolvedCampaign,
   type RetryPolicy,
+  removeAbandoned,
   sleep,
   Wakeup,
 } from '@baton/core/adapter';
@@ -114,7 +115,13 @@ export class EtcdElection extends ElectionBase<EtcdElectionContext> {
       }
       // The put may have applied before the call failed: a key left on our live lease would
       // one day lead with nobody behind it. Keys are unique per attempt, so this delete is safe.
-      await this.context.store.deleteIfLease(key, grant.id).catch(() => undefined);
+      await removeAbandoned(
+        grant.lease,
+        async () => {
+          await this.context.store.deleteIfLease(key, grant.id);
+        },
+        (err) => this.context.logger.debug({ election: this.name, err }, 'could not remove a key whose put failed'),
+      );
       throw error;
     }
   }
@@ -178,17 +185,20 @@ export class EtcdElection extends ElectionBase<EtcdElectionContext> {
     );
   }
 
-  /** Removes a candidate key we gave up on (guarded: never a successor's), bounded. */
+  /**
+   * Removes a candidate key we gave up on (guarded: never a successor's). Our lease outlives
+   * the attempt, so a key that cannot be removed now (the store is unreachable) is retried
+   * until it goes: left there, it would stand before our next attempt's key for good.
+   */
   private async discard(candidate: Candidate): Promise<void> {
     const { store, logger } = this.context;
-    try {
-      await store.deleteIfOwned(candidate.key, candidate.createRevision, candidate.grant.id);
-    } catch (error) {
-      logger.debug(
-        { election: this.name, err: error },
-        'could not remove an abandoned candidate key; it goes with its lease',
-      );
-    }
+    await removeAbandoned(
+      candidate.grant.lease,
+      async () => {
+        await store.deleteIfOwned(candidate.key, candidate.createRevision, candidate.grant.id);
+      },
+      (err) => logger.debug({ election: this.name, err }, 'could not remove an abandoned candidate key; retrying'),
+    );
   }
 
   /**

@@ -12,6 +12,7 @@ import {
   leaseReadyForTerm,
   type ResolvedCampaign,
   type RetryPolicy,
+  removeAbandoned,
   sleep,
 } from '@baton/core/adapter';
 import type pg from 'pg';
@@ -94,7 +95,11 @@ export class PostgresElection extends ElectionBase<PostgresElectionContext> {
     } catch (error) {
       // The join may have applied before its answer was lost: a row left on our live session
       // would one day lead with nobody behind it. Rows this client knows of stay.
-      await store.discardStray(this.name, grant.id, candidacies.tokensIn(grant.id, this.name)).catch(() => undefined);
+      await removeAbandoned(
+        grant.lease,
+        () => store.discardStray(this.name, grant.id, candidacies.tokensIn(grant.id, this.name)),
+        (err) => this.context.logger.debug({ election: this.name, err }, 'could not remove a row whose join failed'),
+      );
       throw error;
     }
     if (token === undefined) {
@@ -157,13 +162,20 @@ export class PostgresElection extends ElectionBase<PostgresElectionContext> {
     }
   }
 
-  /** Removes a row we gave up on (guarded: never a successor's), bounded; it goes with its session otherwise. */
+  /**
+   * Removes a row we gave up on (guarded: never a successor's). Our session outlives the
+   * attempt, so a row that cannot be removed now is retried until it goes: left there, it
+   * would stand before our next attempt's row for as long as the session is renewed.
+   */
   private async discard({ token, grant }: Candidate): Promise<void> {
-    try {
-      await this.context.store.release(this.name, token, grant.id);
-    } catch (error) {
-      this.context.logger.debug({ election: this.name, err: error }, 'could not remove an abandoned candidacy');
-    }
+    await removeAbandoned(
+      grant.lease,
+      async () => {
+        await this.context.store.release(this.name, token, grant.id);
+      },
+      (err) =>
+        this.context.logger.debug({ election: this.name, err }, 'could not remove an abandoned candidacy; retrying'),
+    );
   }
 
   /**

@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import {
   BackendUnavailableError,
-  backoffDelay,
   LeadershipLostError,
   type LeaseGrant,
   type Logger,
-  sleep,
+  removeAbandoned,
   toAbortError,
 } from '@baton/core/adapter';
 import type { ZkConnection } from './connection.js';
@@ -115,17 +114,9 @@ export class CandidateNodes {
     return candidate;
   }
 
-  /** Removes a candidate node we gave up on, only if it is still ours; bounded, never throws. */
+  /** Removes a candidate node we gave up on, only if it is still ours; retried while its session lives, never throws. */
   async discard(candidate: Candidate): Promise<void> {
-    try {
-      await this.deleteIfOurs(candidate);
-    } catch (error) {
-      this.options.logger.debug(
-        { election: this.options.election, err: error },
-        'could not remove an abandoned candidate node; retrying while its session lives',
-      );
-      this.retryRemoval(candidate);
-    }
+    await this.removeWhileSessionLives(candidate.grant, () => this.deleteIfOurs(candidate));
   }
 
   /** The term's release: a guarded delete, retried in the background while the session lives. */
@@ -135,7 +126,7 @@ export class CandidateNodes {
     } catch (error) {
       // The session outlives this term (other elections share it): do not leave the node
       // behind for the successors to wait on.
-      this.retryRemoval(candidate);
+      void this.removeWhileSessionLives(candidate.grant, () => this.deleteIfOurs(candidate));
       throw error;
     }
   }
@@ -192,49 +183,33 @@ export class CandidateNodes {
    */
   private removeLost(grant: LeaseGrant<ZkConnection>, nonce: string): void {
     const marker = `${NODE_PREFIX}${nonce}_`;
-    const { id: connection, lease } = grant;
-    void (async () => {
-      // Past the lease's deadline the session is being closed, which deletes the node.
-      for (let attempt = 0; !connection.ended && lease.isValid; attempt++) {
-        try {
-          const children = (await connection.children(this.options.path)) ?? [];
-          let removed = true;
-          for (const child of children.filter((name) => name.startsWith(marker))) {
-            removed = (await this.discardPath(connection, `${this.options.path}/${child}`)) && removed;
-          }
-          if (removed) return;
-        } catch (error) {
-          this.options.logger.debug(
-            { election: this.options.election, err: error },
-            'could not look for a node whose create reply was lost',
-          );
-        }
-        await sleep(backoffDelay(attempt, 100, 1_000));
+    const connection = grant.id;
+    void this.removeWhileSessionLives(grant, async () => {
+      const children = (await connection.children(this.options.path)) ?? [];
+      let removed = true;
+      for (const child of children.filter((name) => name.startsWith(marker))) {
+        removed = (await this.discardPath(connection, `${this.options.path}/${child}`)) && removed;
       }
-    })();
+      if (!removed) throw new Error('a node whose create reply was lost is still there');
+    });
   }
 
-  /**
-   * An abandoned node left on a live session would one day lead with nobody behind it,
-   * and every later candidate would wait for it. Keep trying to delete it while the session
-   * lives; once the session ends, the server deletes it.
-   */
-  private retryRemoval(candidate: Candidate): void {
-    const { id: connection, lease } = candidate.grant;
-    void (async () => {
-      for (let attempt = 0; !connection.ended && lease.isValid; attempt++) {
-        await sleep(backoffDelay(attempt, 100, 1_000));
-        try {
-          await this.deleteIfOurs(candidate);
-          return;
-        } catch (error) {
-          this.options.logger.debug(
-            { election: this.options.election, err: error },
-            'could not remove an abandoned candidate node',
-          );
-        }
-      }
-    })();
+  /** Past the lease's deadline the session is being closed, which deletes its nodes: retry only before that. */
+  private removeWhileSessionLives(grant: LeaseGrant<ZkConnection>, remove: () => Promise<void>): Promise<void> {
+    const { id: connection, lease } = grant;
+    return removeAbandoned(
+      {
+        get isValid() {
+          return !connection.ended && lease.isValid;
+        },
+      },
+      remove,
+      (err) =>
+        this.options.logger.debug(
+          { election: this.options.election, err },
+          'could not remove an abandoned candidate node; retrying',
+        ),
+    );
   }
 
   /** Deletes a node of ours by path (its nonce makes it unique); false when that could not be done. */
