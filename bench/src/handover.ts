@@ -15,7 +15,13 @@ export interface HandoverResult {
  * place) and is spread at random over a polling library's retry interval, so that every
  * library is timed as in real use, where the waiter has waited long before the release.
  */
-export async function measureHandover(kit: ContenderKit, election: string, rounds: number): Promise<HandoverResult> {
+export async function measureHandover(
+  kit: ContenderKit,
+  election: string,
+  rounds: number,
+  /** Receives each round's release -> elected time, for a caller that pools several runs. */
+  electedSamples?: number[],
+): Promise<HandoverResult> {
   const contenders: Record<string, Contender> = {
     a: await kit.contender(election, 'a'),
     b: await kit.contender(election, 'b'),
@@ -53,5 +59,6 @@ export async function measureHandover(kit: ContenderKit, election: string, round
   await release();
   await (await waiting)();
   await stopObserving?.();
+  electedSamples?.push(...elected);
   return { elected: summarize(elected), observed: stopObserving ? summarize(observed) : undefined };
 }

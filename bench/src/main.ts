@@ -3,6 +3,7 @@
 // on the same server in the same run, prints a table, and writes JSON and an SVG chart
 // to bench/results/.
 import { parseArgs } from 'node:util';
+import type { BackendOptions } from '@baton/core';
 import { driverFor } from '../../test/backends/drivers.js';
 import { type BackendTarget, backendTarget } from './backends.js';
 import { batonRun, type CliHandoverResult, consulLock, measureCliHandover } from './cli-handover.js';
@@ -13,9 +14,10 @@ import { batonKit } from './peers/baton.js';
 import { peerKit } from './peers/index.js';
 import { type BackendResult, type BenchReport, type LibraryResult, machine, save, table } from './report.js';
 import { measureScale } from './scale.js';
+import { measureTelemetryCost } from './telemetry-cost.js';
 import { measureThroughput, type ThroughputResult } from './throughput.js';
 
-const MEASURES = ['handover', 'throughput', 'failover', 'scale', 'cli'] as const;
+const MEASURES = ['handover', 'throughput', 'failover', 'scale', 'cli', 'telemetry'] as const;
 type Measure = (typeof MEASURES)[number];
 
 const { values } = parseArgs({
@@ -27,6 +29,7 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '2000' },
     ttl: { type: 'string', default: '2000' },
     'cli-rounds': { type: 'string', default: '10' },
+    'telemetry-elections': { type: 'string', default: '1000' },
     measures: { type: 'string', default: MEASURES.join(',') },
   },
 });
@@ -42,6 +45,7 @@ const settings = {
   throughputMs: Number(values.duration),
   ttlMs: Number(values.ttl),
   cliRounds: Number(values['cli-rounds']),
+  telemetryElections: Number(values['telemetry-elections']),
 };
 const scaleSteps = (values.scale ?? '')
   .split(',')
@@ -128,7 +132,35 @@ async function measureBackend(target: BackendTarget): Promise<BackendResult> {
     }
   }
   const cli = only('cli') ? await measureCli(target, notes) : [];
-  return { backend: target.kind, ttlMs: settings.ttlMs, libraries, scale, cli, notes };
+  const telemetry = only('telemetry') ? await measureTelemetry(target, options, notes) : undefined;
+  return {
+    backend: target.kind,
+    ttlMs: settings.ttlMs,
+    libraries,
+    scale,
+    cli,
+    ...(telemetry ? { telemetry } : {}),
+    notes,
+  };
+}
+
+/** Baton with metrics and events on versus off: handover and heap per election, side by side. */
+async function measureTelemetry(target: BackendTarget, options: BackendOptions, notes: string[]) {
+  console.error(
+    `[bench]   baton: metrics and events off vs on, ${settings.handoverRounds} handover rounds and ${settings.telemetryElections} elections each`,
+  );
+  try {
+    return await measureTelemetryCost(
+      target.url,
+      options,
+      `telemetry-${run}`,
+      settings.handoverRounds,
+      settings.telemetryElections,
+    );
+  } catch (error) {
+    notes.push(`metrics and events cost failed: ${message(error)}`);
+    return undefined;
+  }
 }
 
 /** A stop of the leading `baton run` to its successor's command started; beside `consul lock` on Consul. */

@@ -5,6 +5,7 @@ import type { FailoverResult } from './failover.js';
 import type { HandoverResult } from './handover.js';
 import type { ScaleResult } from './scale.js';
 import type { Summary } from './stats.js';
+import type { TelemetryCostResult } from './telemetry-cost.js';
 import type { ThroughputResult } from './throughput.js';
 
 export interface LibraryResult {
@@ -24,6 +25,8 @@ export interface BackendResult {
   readonly scale: ScaleResult[];
   /** `baton run` and the command-line tools that do its job, as separate processes. */
   readonly cli?: CliHandoverResult[];
+  /** Baton with metrics and events on versus off. */
+  readonly telemetry?: TelemetryCostResult;
   readonly notes: string[];
 }
 
@@ -130,6 +133,23 @@ export function table(report: BenchReport): string {
     for (const { backend, result, baton } of cliRows) {
       lines.push(
         `| ${backend.backend} | ${result.tool} | ${summary(result.ms)} | ${baton ? ratio(baton.ms.p50, result.ms.p50) : ''} |`,
+      );
+    }
+  }
+  const costs = report.backends.filter((backend) => backend.telemetry);
+  if (costs.length > 0) {
+    const change = (off: number, on: number): string =>
+      Number.isNaN(on / off) ? '-' : `${on >= off ? '+' : ''}${(((on - off) / off) * 100).toFixed(1)} %`;
+    lines.push(
+      '',
+      '| backend | handover p50, metrics and events off / on (ms) | change | heap per election, off / on (bytes) | change |',
+      '| --- | --- | --- | --- | --- |',
+    );
+    for (const { backend, telemetry } of costs) {
+      if (!telemetry) continue;
+      const { handover, heap } = telemetry;
+      lines.push(
+        `| ${backend} | ${ms(handover.off.p50)} / ${ms(handover.on.p50)} | ${change(handover.off.p50, handover.on.p50)} | ${Math.round(heap.off)} / ${Math.round(heap.on)} | ${change(heap.off, heap.on)} |`,
       );
     }
   }

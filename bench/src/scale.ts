@@ -28,6 +28,8 @@ export async function measureScale(
   elections: number,
   holdMs: number,
   renewalCount: (() => Promise<number>) | undefined,
+  /** Runs after campaigning, before the heap is read: e.g. a metrics scrape, which settles the SDK's storage. */
+  settle?: () => Promise<unknown>,
 ): Promise<ScaleResult> {
   const client = await connect();
   const before = heapUsed();
@@ -42,6 +44,7 @@ export async function measureScale(
       );
     }
     const campaignAllMs = nowMs() - started;
+    await settle?.();
     // Below 100 elections the growth is lost in the noise of one process's heap.
     const bytesPerElection = elections >= 100 ? (heapUsed() - before) / elections : Number.NaN;
     const countBefore = await renewalCount?.();

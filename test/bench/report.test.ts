@@ -54,6 +54,22 @@ describe('benchmark report', () => {
     expect(text).toContain('- redis: redlock cannot notify observers of a new leader');
   });
 
+  it('prints the cost of metrics and events: handover p50 and heap per election, off and on, and the change', () => {
+    const backend = report.backends[0];
+    if (!backend) throw new Error('no backend in the sample report');
+    const withCost: BenchReport = {
+      ...report,
+      backends: [
+        {
+          ...backend,
+          telemetry: { handover: { off: sample(2), on: sample(2.1) }, heap: { elections: 1000, off: 2000, on: 2100 } },
+        },
+      ],
+    };
+    expect(table(withCost)).toContain('| redis | 2.0 / 2.1 | +5.0 % | 2000 / 2100 | +5.0 % |');
+    expect(table(report)).not.toContain('metrics and events off / on');
+  });
+
   it('prints the command-line handover beside its peer, with the ratio', () => {
     const consul = {
       backend: 'consul',

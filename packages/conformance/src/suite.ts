@@ -3,6 +3,7 @@ import { electionCases } from './cases/election.js';
 import { inputCases } from './cases/input.js';
 import { lossCases } from './cases/loss.js';
 import { observeCases } from './cases/observe.js';
+import { operationsCases } from './cases/operations.js';
 import { processCases } from './cases/process.js';
 import { scaleCases } from './cases/scale.js';
 import { ttlCases } from './cases/ttl.js';
@@ -44,5 +45,6 @@ export function runConformanceSuite(suite: ConformanceSuite): void {
     scaleCases(registry);
     ttlCases(registry);
     processCases(registry);
+    operationsCases(registry);
   });
 }

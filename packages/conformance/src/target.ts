@@ -46,7 +46,13 @@ export type CaseId =
   | '14-unreachable'
   | '15-many-elections'
   | '15-shared-renewal'
-  | '16-ttl-policy';
+  | '16-ttl-policy'
+  | '18-metrics'
+  | '18-metrics-failover'
+  | '18-events'
+  | '18-events-blackhole'
+  | '18-health-blackhole'
+  | '18-no-credentials';
 
 /** What the process-level cases need to put faults between clients and a real store. */
 export interface FaultHooks {

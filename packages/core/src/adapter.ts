@@ -14,8 +14,16 @@ export { type CampaignPlan, ElectionBase } from './election-base.js';
 export type { ElectionContext } from './election-context.js';
 export { type HandOut, handOutTerm, leaseReadyForTerm } from './hand-out.js';
 export * from './index.js';
-export { LeadershipTerm, type TermActions, type TermInit } from './leadership-term.js';
-export { defaultSafetyMargin, Lease, type LeaseLossListener, type LeaseOptions, type RenewOutcome } from './lease.js';
+export { LeadershipTerm, type TermActions, type TermEndListener, type TermInit } from './leadership-term.js';
+export {
+  defaultSafetyMargin,
+  Lease,
+  type LeaseLossListener,
+  type LeaseOptions,
+  type RenewalListener,
+  type RenewalReport,
+  type RenewOutcome,
+} from './lease.js';
 export { silentLogger } from './logger.js';
 export {
   MemoryBackend,
@@ -31,6 +39,7 @@ export { registerAdapter } from './register-adapter.js';
 export { adapterPackages, type BackendFactory, findBackend, registerBackend, registeredSchemes } from './registry.js';
 export { type RequestTimeoutBounds, requestTimeoutFor } from './request-timeout.js';
 export { type LeaseGrant, Session, type SessionDriver, type SessionOptions } from './session.js';
+export { ClientTelemetry, configureTelemetry } from './telemetry.js';
 export { acceptGrantedTtl, grantableTtl, type TtlLimits, ttlInForce } from './ttl-policy.js';
 export {
   parseBackendUrl,

@@ -2,6 +2,9 @@ import type { Backend } from './backend.js';
 import type { Capabilities } from './capabilities.js';
 import { ClientScope } from './client-scope.js';
 import type { Election } from './election.js';
+import type { BackendHealth, HealthOptions } from './health.js';
+import type { MeterProviderLike } from './meter-provider.js';
+import { configureTelemetry } from './telemetry.js';
 import { validateElectionName } from './validation.js';
 
 /**
@@ -16,7 +19,7 @@ export abstract class BackendBase<E extends Election = Election> implements Back
   abstract readonly capabilities: Capabilities;
   abstract readonly ttlMs: number;
   /** The client's lifecycle, shared with its elections through their context. */
-  protected readonly scope = new ClientScope();
+  protected readonly scope = new ClientScope(() => this.kind);
   private readonly elections = new Map<string, E>();
 
   /**
@@ -46,8 +49,23 @@ export abstract class BackendBase<E extends Election = Election> implements Back
     });
   }
 
+  /**
+   * Whether this client is healthy now, for a readiness or liveness probe: unhealthy once
+   * closed, or while one of its leaderships has a renewal overdue or its connection lost;
+   * with each live leadership's view. A client that leads nothing is healthy unless closed.
+   * @throws InvalidArgumentError (ERR_INVALID_ARGUMENT) for a malformed `options`.
+   */
+  health(options?: HealthOptions): BackendHealth {
+    return this.scope.health(options);
+  }
+
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+
+  /** connect() hands over the options' MeterProvider here, before the backend is returned. */
+  [configureTelemetry](provider: MeterProviderLike | undefined): void {
+    this.scope.telemetry.configure(provider);
   }
 
   /** Makes the election for a valid `name` on an open client. */

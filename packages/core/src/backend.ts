@@ -1,6 +1,8 @@
 import type { Capabilities, CapabilityName } from './capabilities.js';
 import type { Election } from './election.js';
+import type { BackendHealth, HealthOptions } from './health.js';
 import type { Logger } from './logger.js';
+import type { MeterProviderLike } from './meter-provider.js';
 
 export type DisconnectPolicy = 'abort' | 'tolerate-until-deadline';
 
@@ -45,6 +47,12 @@ export interface BackendOptions {
    * @default undefined: the backend makes and owns its client
    */
   readonly client?: unknown;
+  /**
+   * The OpenTelemetry MeterProvider to record Baton's metrics with (register the SDK's
+   * before connecting).
+   * @default the global one of `@opentelemetry/api` when it is installed; else no metrics
+   */
+  readonly meterProvider?: MeterProviderLike;
 }
 
 /** BackendOptions after validation, with defaults applied. */
@@ -56,6 +64,7 @@ export interface ResolvedBackendOptions {
   readonly logger: Logger;
   readonly strictTtl: boolean;
   readonly client: unknown;
+  readonly meterProvider: MeterProviderLike | undefined;
 }
 
 /** A connection to one coordination store. */
@@ -70,6 +79,14 @@ export interface Backend extends AsyncDisposable {
    * @throws ClosedError (ERR_CLOSED) after `close()`.
    */
   election(name: string): Election;
+  /**
+   * Whether this client is healthy now, for a readiness or liveness probe: unhealthy once
+   * closed, or while one of its leaderships has a renewal overdue by more than the tolerance
+   * or its connection lost; with each live leadership's view. A client that leads nothing is
+   * healthy unless closed (a follower is not restarted for not leading).
+   * @throws InvalidArgumentError (ERR_INVALID_ARGUMENT) for a malformed `options`.
+   */
+  health(options?: HealthOptions): BackendHealth;
   /**
    * Ends every leadership of this client ('closed'), releases its keys, and frees its
    * resources. Idempotent; never rejects.

@@ -3,8 +3,10 @@ import { setMaxListeners } from 'node:events';
 import { throwIfAborted } from './abort.js';
 import type { CampaignOptions } from './election.js';
 import { ClosedError, InvalidArgumentError } from './errors.js';
+import { type BackendHealth, type HealthOptions, validateHealthOptions } from './health.js';
 import type { LeadershipTerm } from './leadership-term.js';
 import { assertKnownKeys } from './option-keys.js';
+import { ClientTelemetry } from './telemetry.js';
 import { validateCandidateId, validateSignal, validateValue } from './validation.js';
 
 export interface ResolvedCampaign {
@@ -30,12 +32,21 @@ export function resolveCampaignOptions(options: CampaignOptions | undefined): Re
 
 /**
  * What every backend client does the same way: knows whether it is closed, tracks its
- * live leaderships, and ends them all, once, on close.
+ * live leaderships, and ends them all, once, on close; reports their health, and records
+ * their metrics, events and logs through its telemetry.
  */
 export class ClientScope {
+  readonly telemetry: ClientTelemetry;
+  private readonly kind: () => string;
   private readonly closing = ClientScope.closingController();
   private readonly terms = new Set<LeadershipTerm>();
   private closePromise: Promise<void> | undefined;
+
+  /** `kind` names the backend in metrics, events and health; read when first needed. */
+  constructor(kind: () => string = () => 'unknown') {
+    this.kind = kind;
+    this.telemetry = new ClientTelemetry(kind);
+  }
 
   private static closingController(): AbortController {
     const controller = new AbortController();
@@ -70,6 +81,25 @@ export class ClientScope {
     }
     this.terms.add(term);
     term.onEnd(() => this.terms.delete(term));
+  }
+
+  /**
+   * The client's health: closed, or the first problem among its live leaderships, or healthy.
+   * @throws InvalidArgumentError (ERR_INVALID_ARGUMENT) for a malformed `options`.
+   */
+  health(options?: HealthOptions): BackendHealth {
+    const toleranceMs = validateHealthOptions(options);
+    const backend = this.kind();
+    if (this.closed)
+      return { healthy: false, status: 'closed', reason: 'the backend is closed', backend, leaderships: [] };
+    const leaderships = [...this.terms]
+      .map((term) => term.health(toleranceMs === undefined ? undefined : { toleranceMs }))
+      .filter((health) => health.status !== 'ended');
+    const problem = leaderships.find((health) => !health.healthy);
+    if (!problem) return { healthy: true, status: 'healthy', backend, leaderships };
+    const status = problem.status === 'connection-lost' ? 'connection-lost' : 'renewal-overdue';
+    const reason = `${problem.election}: ${problem.reason ?? status}`;
+    return { healthy: false, status, reason, backend, leaderships };
   }
 
   /**

@@ -9,6 +9,7 @@ import {
   InvalidArgumentError,
 } from './errors.js';
 import { adapterPackages, type BackendFactory, findBackend } from './registry.js';
+import { configureTelemetry } from './telemetry.js';
 import { redactUrl, resolveBackendOptions } from './validation.js';
 
 /**
@@ -73,6 +74,8 @@ async function open<U>(factory: BackendFactory<U>, url: string, resolved: Resolv
       backend.close().catch(() => undefined);
       throw controller.signal.reason;
     }
+    const configurable = backend as { [configureTelemetry]?: (provider: unknown) => void };
+    configurable[configureTelemetry]?.(resolved.meterProvider);
     return backend;
   } catch (error) {
     if (controller.signal.aborted) {

@@ -4,6 +4,7 @@ import type { CampaignOptions, Election, LeaderInfo, ObserveOptions } from './el
 import type { ElectionContext } from './election-context.js';
 import { serialisable } from './leader-info.js';
 import type { Leadership } from './leadership.js';
+import { LeadershipTerm } from './leadership-term.js';
 import { type LeaderSource, observeLeader } from './observe.js';
 import { validateSignal } from './validation.js';
 
@@ -40,22 +41,27 @@ export abstract class ElectionBase<C extends ElectionContext> implements Electio
     const campaign = resolveCampaignOptions(options);
     const { scope } = this.context;
     scope.assertOpen();
+    const { telemetry } = scope;
+    const startedAt = telemetry.campaignStarted(this.name, campaign.id);
     const stop = scope.link(campaign.signal);
     const plan = this.plan(campaign, stop);
+    let leadership: Leadership;
     try {
-      const leadership = await runCampaign({
+      leadership = await runCampaign({
         election: this.name,
         context: this.context,
         stop,
         retry: this.retry,
         attempt: (attemptStop) => plan.attempt(attemptStop),
       });
-      plan.settle?.(undefined);
-      return leadership;
     } catch (error) {
       plan.settle?.(error);
+      telemetry.campaignFailed(startedAt, error);
       throw error;
     }
+    plan.settle?.(undefined);
+    if (leadership instanceof LeadershipTerm) telemetry.elected(leadership, startedAt);
+    return leadership;
   }
 
   /**
@@ -76,7 +82,9 @@ export abstract class ElectionBase<C extends ElectionContext> implements Electio
     const signal = validateSignal(options?.signal);
     const { scope, logger } = this.context;
     scope.assertOpen();
-    return observeLeader(this.leaderSource(), scope.link(signal), logger);
+    return observeLeader(this.leaderSource(), scope.link(signal), logger, () =>
+      scope.telemetry.resubscribed(this.name),
+    );
   }
 
   /** Which attempt failures are transient, and the backoff between attempts. */

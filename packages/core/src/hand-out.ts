@@ -35,7 +35,8 @@ export async function handOutTerm(
   term: LeadershipTerm,
   { scope, stop, lease, onEnd }: HandOut,
 ): Promise<LeadershipTerm> {
-  const unlost = lease?.onLost((reason) => term.end(reason));
+  if (lease) term.restOn(lease);
+  const unlost = lease?.onLost((reason, cause) => term.end(reason, cause));
   term.onEnd(() => {
     unlost?.();
     onEnd?.();

@@ -19,9 +19,30 @@ export {
   LeadershipLostError,
   StaleTokenError,
 } from './errors.js';
+export {
+  type CampaignStartedEvent,
+  type ElectedEvent,
+  type ElectionEvent,
+  type EventMessages,
+  eventChannels,
+  type LostEvent,
+  type RenewalEvent,
+  type RenewalFailedEvent,
+  type ResignedEvent,
+} from './events.js';
 export { FencingGuard } from './fencing.js';
+export type { BackendHealth, HealthOptions, HealthStatus, LeadershipHealth } from './health.js';
 export type { Leadership } from './leadership.js';
 export type { Logger } from './logger.js';
+export type {
+  CounterLike,
+  HistogramLike,
+  InstrumentOptionsLike,
+  MeterLike,
+  MeterProviderLike,
+  MetricAttributes,
+} from './meter-provider.js';
+export { metricAttributes, metricNames } from './metrics.js';
 export { type RunAsLeaderOptions, runAsLeader } from './run-as-leader.js';
 export {
   DEFAULT_CONNECT_TIMEOUT_MS,

@@ -1,7 +1,9 @@
 import { withTimeout } from './abort.js';
 import { monotonicNow } from './clock.js';
 import { type EndReason, LeadershipLostError } from './errors.js';
+import { type HealthOptions, type LeadershipHealth, termHealth, validateHealthOptions } from './health.js';
 import type { Leadership } from './leadership.js';
+import type { Lease } from './lease.js';
 import type { Logger } from './logger.js';
 import { validateValue } from './validation.js';
 
@@ -29,6 +31,9 @@ export interface TermInit {
   readonly validUntil: () => number;
 }
 
+/** Told once when a term ends, with why and (for a loss) what caused it. */
+export type TermEndListener = (reason: EndReason, cause: unknown) => void;
+
 /**
  * The one Leadership implementation every adapter returns. It owns the exactly-once end:
  * whatever ends a term first (resign, lease loss, the store reporting a new owner, close)
@@ -40,18 +45,23 @@ export class LeadershipTerm implements Leadership {
   readonly id: string;
   readonly token: bigint;
   readonly ended: Promise<EndReason>;
+  /** The adapter's logger, which the client's telemetry logs the term's election and end through. */
+  readonly logger: Logger;
   private readonly controller = new AbortController();
   private readonly init: TermInit;
   private resolveEnded!: (reason: EndReason) => void;
   private releasing: Promise<void> | undefined;
   private endReason: EndReason | undefined;
-  private readonly endListeners = new Set<(reason: EndReason) => void>();
+  private endCause: unknown;
+  private renewedBy: Lease | undefined;
+  private readonly endListeners = new Set<TermEndListener>();
 
   constructor(init: TermInit) {
     this.init = init;
     this.election = init.election;
     this.id = init.id;
     this.token = init.token;
+    this.logger = init.logger;
     this.ended = new Promise<EndReason>((resolve) => {
       this.resolveEnded = resolve;
     });
@@ -72,15 +82,12 @@ export class LeadershipTerm implements Leadership {
     if (this.controller.signal.aborted) return false;
     const error = new LeadershipLostError(reason, undefined, cause === undefined ? undefined : { cause });
     this.endReason = reason;
+    this.endCause = cause;
     this.controller.abort(error);
-    if (reason !== 'resigned') {
-      this.init.logger.warn(
-        { election: this.election, id: this.id, token: String(this.token), reason, err: cause },
-        'leadership lost',
-      );
-    }
     this.resolveEnded(reason);
-    for (const listener of this.endListeners) listener(reason);
+    // The loss is logged, counted and published by the client's telemetry, once the term was
+    // handed out: a term given back while it was being won was never anyone's leadership.
+    for (const listener of this.endListeners) listener(reason, cause);
     this.endListeners.clear();
     this.releasing = this.release();
     return true;
@@ -92,12 +99,43 @@ export class LeadershipTerm implements Leadership {
   }
 
   /** For adapters: calls `listener` once when the term ends (at once if it has), to stop watching and renewing. */
-  onEnd(listener: (reason: EndReason) => void): void {
+  onEnd(listener: TermEndListener): void {
     if (this.endReason !== undefined) {
-      listener(this.endReason);
+      listener(this.endReason, this.endCause);
       return;
     }
     this.endListeners.add(listener);
+  }
+
+  /** The lease whose renewals keep this term, once handed out on one: for health and renewal telemetry. */
+  get lease(): Lease | undefined {
+    return this.renewedBy;
+  }
+
+  /** Ties the term to the lease it rests on (handOutTerm does); the first one given stays. */
+  restOn(lease: Lease): void {
+    this.renewedBy ??= lease;
+  }
+
+  /**
+   * Whether this leadership is healthy now, for a probe: renewals on time, the connection up,
+   * not ended; with the age of the last confirmed renewal and the time left to the deadline.
+   * @throws InvalidArgumentError (ERR_INVALID_ARGUMENT) for a malformed `options`.
+   */
+  health(options?: HealthOptions): LeadershipHealth {
+    const toleranceMs = validateHealthOptions(options);
+    this.checkDeadline();
+    return termHealth(
+      {
+        election: this.election,
+        id: this.id,
+        token: this.token,
+        validUntil: this.validUntil,
+        ended: this.endReason,
+        lease: this.renewedBy,
+      },
+      toleranceMs,
+    );
   }
 
   /** Resolves once the key release that followed the end has finished (or given up). */

@@ -1,4 +1,5 @@
 import type { EndReason } from './errors.js';
+import type { HealthOptions, LeadershipHealth } from './health.js';
 
 /** One term of leadership. It ends exactly once; after that it never leads again. */
 export interface Leadership extends AsyncDisposable {
@@ -25,4 +26,12 @@ export interface Leadership extends AsyncDisposable {
   proclaim(value: string): Promise<void>;
   /** Ends the leadership and hands over at once. Idempotent; never rejects. */
   resign(): Promise<void>;
+  /**
+   * Whether this leadership is healthy now, for a readiness or liveness probe: unhealthy when
+   * a renewal is overdue by more than the tolerance, when the connection is lost (while
+   * 'tolerate-until-deadline' rides it out), or once it ended; with the age of the last
+   * confirmed renewal and the time left to the deadline.
+   * @throws InvalidArgumentError (ERR_INVALID_ARGUMENT) for a malformed `options`.
+   */
+  health(options?: HealthOptions): LeadershipHealth;
 }

@@ -1,6 +1,6 @@
 import type { DisconnectPolicy } from './backend.js';
 import { monotonicNow } from './clock.js';
-import type { EndReason } from './errors.js';
+import { BackendUnavailableError, type EndReason } from './errors.js';
 import type { Logger } from './logger.js';
 
 /** What one renewal round trip learned from the store. Transport failures are thrown instead. */
@@ -27,6 +27,24 @@ export interface LeaseOptions {
 
 export type LeaseLossListener = (reason: EndReason, cause?: unknown) => void;
 
+/** What one renewal round trip came to, for metrics, events and health. */
+export type RenewalReport =
+  | {
+      readonly ok: true;
+      /** Send to reply, in ms. */
+      readonly latencyMs: number;
+      /** How long the deadline still had to run when the confirmation arrived, in ms: how close the lease came to lapsing. */
+      readonly slackMs: number;
+    }
+  | {
+      readonly ok: false;
+      readonly latencyMs: number;
+      /** The transport failure, or the lease deadline that cut the round trip short. */
+      readonly error: unknown;
+    };
+
+export type RenewalListener = (report: RenewalReport) => void;
+
 /** Default safety margin: 10 % of the ttl, at least 20 ms, at most 2 s. */
 export function defaultSafetyMargin(ttlMs: number): number {
   return Math.min(2_000, Math.max(20, ttlMs * 0.1));
@@ -48,8 +66,10 @@ export class Lease {
   private readonly margin: number;
   private readonly renewEveryMs: number;
   private deadlineAt: number;
+  private confirmedSentAt: number;
   private lostReason: EndReason | undefined;
   private readonly listeners = new Set<LeaseLossListener>();
+  private readonly renewalListeners = new Set<RenewalListener>();
   private deadlineTimer: NodeJS.Timeout | undefined;
   private renewTimer: NodeJS.Timeout | undefined;
   private inFlight: { readonly controller: AbortController; readonly done: Promise<void> } | undefined;
@@ -63,6 +83,7 @@ export class Lease {
     this.margin = options.safetyMarginMs ?? defaultSafetyMargin(options.ttlMs);
     this.renewEveryMs = options.renewEveryMs ?? options.ttlMs / 3;
     this.deadlineAt = options.grantSentAt + options.ttlMs - this.margin;
+    this.confirmedSentAt = options.grantSentAt;
     this.armDeadline();
     // Renewals are timed from the send time of the grant, like the deadline: a grant that took
     // longer than renewEveryMs to come back is renewed at once, not a full period later, when
@@ -91,6 +112,33 @@ export class Lease {
     }
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** How often a renewal is sent, in ms. */
+  get renewalPeriodMs(): number {
+    return this.renewEveryMs;
+  }
+
+  /**
+   * Monotonic send time of the last request the store confirmed this lease for (the grant's
+   * at first): what the deadline counts from.
+   */
+  get lastConfirmedAt(): number {
+    return this.confirmedSentAt;
+  }
+
+  /** Whether the connection is down and the lease rides it out until its deadline ('tolerate-until-deadline'). */
+  get isDisconnected(): boolean {
+    return this.disconnected && this.lostReason === undefined;
+  }
+
+  /**
+   * Calls `listener` after each renewal round trip with its latency and outcome; for
+   * telemetry. Returns an unsubscribe. A listener that throws is logged and kept.
+   */
+  onRenewal(listener: RenewalListener): () => void {
+    this.renewalListeners.add(listener);
+    return () => this.renewalListeners.delete(listener);
   }
 
   /** Milliseconds left until the deadline (negative once it passed). */
@@ -131,6 +179,7 @@ export class Lease {
     // A confirmation can only extend the deadline it was sent under; if that already passed,
     // the deadline timer has fired or is about to, and the lease stays lost.
     if (sentAt > this.deadlineAt) return;
+    if (sentAt > this.confirmedSentAt) this.confirmedSentAt = sentAt;
     if (candidate > this.deadlineAt) {
       this.deadlineAt = candidate;
       this.armDeadline();
@@ -226,7 +275,10 @@ export class Lease {
   ): Promise<void> {
     // Let renewOnce() record the in-flight renewal before anything here can finish.
     await Promise.resolve();
-    const timeout = setTimeout(() => controller.abort(), Math.max(1, this.deadlineAt - monotonicNow()));
+    const timeout = setTimeout(
+      () => controller.abort(new BackendUnavailableError('the renewal did not complete before the lease deadline')),
+      Math.max(1, this.deadlineAt - monotonicNow()),
+    );
     const sentAt = monotonicNow();
     try {
       const outcome = await renew(controller.signal);
@@ -234,9 +286,14 @@ export class Lease {
         this.lose(outcome.reason);
         return;
       }
+      const repliedAt = monotonicNow();
+      const slackMs = this.deadlineAt - repliedAt;
       this.confirm(sentAt, outcome.ttlMs);
+      if (this.lostReason === undefined) this.report({ ok: true, latencyMs: repliedAt - sentAt, slackMs });
       this.scheduleRenewal(this.renewEveryMs - (monotonicNow() - sentAt));
     } catch (error) {
+      // Cut short by the deadline or by a loss, it failed all the same; a stop reports nothing.
+      this.report({ ok: false, latencyMs: monotonicNow() - sentAt, error });
       if (this.lostReason !== undefined) return;
       this.connectionLost(error);
       // Retry soon: under 'tolerate-until-deadline' every confirmed renewal before the
@@ -245,6 +302,17 @@ export class Lease {
     } finally {
       clearTimeout(timeout);
       this.inFlight = undefined;
+    }
+  }
+
+  private report(report: RenewalReport): void {
+    if (this.stopped) return;
+    for (const listener of this.renewalListeners) {
+      try {
+        listener(report);
+      } catch (error) {
+        this.options.logger.error({ lease: this.label, err: error }, 'renewal listener threw');
+      }
     }
   }
 

@@ -31,6 +31,7 @@ export async function* observeLeader(
   source: LeaderSource,
   stop: AbortSignal,
   logger: Logger,
+  onResubscribe?: () => void,
 ): AsyncGenerator<LeaderInfo | undefined, void, undefined> {
   let dirty = true;
   let broken = false;
@@ -59,6 +60,7 @@ export async function* observeLeader(
             },
             (error) => {
               logger.warn({ err: error }, 'leader watch broke; re-subscribing and re-reading');
+              if (!broken) onResubscribe?.();
               broken = true;
               dirty = true;
               nudge();

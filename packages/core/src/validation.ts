@@ -79,6 +79,7 @@ const BACKEND_OPTION_KEYS: readonly string[] = [
   'logger',
   'strictTtl',
   'client',
+  'meterProvider',
 ] satisfies readonly (keyof BackendOptions)[];
 
 export function resolveBackendOptions(options: BackendOptions | undefined): ResolvedBackendOptions {
@@ -104,6 +105,15 @@ export function resolveBackendOptions(options: BackendOptions | undefined): Reso
   }
   const strictTtl = options?.strictTtl ?? false;
   if (typeof strictTtl !== 'boolean') throw new InvalidArgumentError('strictTtl must be a boolean');
+  const meterProvider = options?.meterProvider;
+  if (
+    meterProvider !== undefined &&
+    (typeof meterProvider !== 'object' ||
+      meterProvider === null ||
+      typeof (meterProvider as { getMeter?: unknown }).getMeter !== 'function')
+  ) {
+    throw new InvalidArgumentError('meterProvider must be an OpenTelemetry MeterProvider (an object with getMeter())');
+  }
   return {
     ttlMs,
     connectTimeoutMs,
@@ -112,6 +122,7 @@ export function resolveBackendOptions(options: BackendOptions | undefined): Reso
     logger: options?.logger ?? silentLogger,
     strictTtl,
     client: options?.client,
+    meterProvider,
   };
 }
 
@@ -153,9 +164,15 @@ export function parseHostList(url: string, defaultPort: number): { host: string;
   });
 }
 
-/** A URL safe to put in errors and logs: the password is replaced. */
+/**
+ * The URL with its credentials masked, for messages and logs: the password of the user info,
+ * and the value of every query parameter that names a credential (`token`, `password`,
+ * `secret`, `auth`, `key`...), e.g. Consul's `?token=`.
+ */
 export function redactUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/]*:)[^@/]*@/i, '$1***@');
+  return url
+    .replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/]*:)[^@/]*@/i, '$1***@')
+    .replace(/([?&][^=&#]*(?:token|pass|pwd|secret|auth|key|credential)[^=&#]*=)[^&#]*/gi, '$1***');
 }
 
 function isWellFormed(value: string): boolean {

@@ -33,6 +33,9 @@ runConformanceSuite({
     '13-store-restart-reconnect': inProcess,
     '13-store-pause': inProcess,
     '13-slow-grant': inProcess,
+    '18-metrics-failover': inProcess,
+    '18-events-blackhole': inProcess,
+    '18-health-blackhole': inProcess,
     '14-unreachable': 'the memory store is in-process: there is no server to be unreachable',
   },
   async setup() {

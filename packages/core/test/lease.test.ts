@@ -218,4 +218,39 @@ describe('Lease', () => {
     expect(await subject.ensureRemaining(500)).toBe(false);
     expect(subject.lost).toBeUndefined();
   });
+
+  it('reports each renewal round trip to its listeners: latency and slack when confirmed, the error when not', async () => {
+    let fail = false;
+    const subject = lease({
+      ttlMs: 600,
+      safetyMarginMs: 60,
+      onDisconnect: 'tolerate-until-deadline',
+      renew: async () => {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        if (fail) throw new Error('connection reset');
+        return { kind: 'renewed' } satisfies RenewOutcome;
+      },
+    });
+    const reports: { ok: boolean; latencyMs: number; slackMs?: number; error?: unknown }[] = [];
+    const unsubscribe = subject.onRenewal((report) => reports.push(report));
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    expect(reports[0]).toMatchObject({ ok: true });
+    expect(reports[0]?.latencyMs).toBeGreaterThanOrEqual(19);
+    // Renewed at ttl/3 after the grant: about 540 - 200 - 20 ms were left on the deadline.
+    expect(reports[0]?.slackMs).toBeGreaterThan(0);
+    expect(reports[0]?.slackMs).toBeLessThan(540 - 200);
+    expect(subject.lastConfirmedAt).toBeGreaterThan(monotonicNow() - 100);
+    fail = true;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(reports.at(-1)).toMatchObject({
+      ok: false,
+      error: expect.objectContaining({ message: 'connection reset' }),
+    });
+    expect(subject.isDisconnected).toBe(true);
+    const heard = reports.length;
+    unsubscribe();
+    subject.stop();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(reports).toHaveLength(heard);
+  });
 });

@@ -106,6 +106,10 @@ describe('URLs', () => {
   it('never shows a password in messages', () => {
     expect(redactUrl('redis://user:secret@host:6379/0')).toBe('redis://user:***@host:6379/0');
     expect(redactUrl('etcd://host:2379')).toBe('etcd://host:2379');
+    expect(redactUrl('consul://host:8500?dc=one&token=s3cret&x=1')).toBe('consul://host:8500?dc=one&token=***&x=1');
+    expect(redactUrl('postgres://h/db?sslpassword=p&sslmode=require')).toBe(
+      'postgres://h/db?sslpassword=***&sslmode=require',
+    );
   });
 
   it('refuses unknown option keys, naming the option a typo or another spelling meant', () => {

@@ -231,8 +231,8 @@ export class KubernetesElection extends ElectionBase<KubernetesElectionContext> 
         release: (signal) => this.release(held, signal),
       },
     });
-    renewals.join(held, term);
-    return handOutTerm(term, { scope, stop });
+    const lease = renewals.join(held, term);
+    return handOutTerm(term, { scope, stop, ...(lease ? { lease } : {}) });
   }
 
   /** Clears the holder if the Lease is still ours, so that a waiter takes over at once; never a successor's. */

@@ -81,9 +81,12 @@ export class RenewalGroup {
     }
   }
 
-  /** Renews `held` with the others until its term ends. */
-  join(held: HeldLease, term: LeadershipTerm): void {
-    if (this.stopped || !term.isLeader) return;
+  /**
+   * Renews `held` with the others until its term ends. Returns the lease whose renewals now
+   * keep it (for core's health and renewal telemetry), or undefined when nothing was joined.
+   */
+  join(held: HeldLease, term: LeadershipTerm): Lease | undefined {
+    if (this.stopped || !term.isLeader) return undefined;
     let lease = this.lease;
     if (lease && !lease.isValid) {
       // Its deadline passed and its timer has not fired yet: end it now, so that it cannot
@@ -95,7 +98,11 @@ export class RenewalGroup {
     this.members.set(held, member);
     this.arm(member);
     term.onEnd(() => this.leave(held));
-    if (!lease) this.lease = this.startLease(held.renewedAt);
+    if (!lease) {
+      lease = this.startLease(held.renewedAt);
+      this.lease = lease;
+    }
+    return lease;
   }
 
   /** Stops renewing; the terms were already ended by the client's close. */

@@ -36,26 +36,31 @@ export function parseKubernetesUrl(raw: string): KubernetesUrl {
   if (typeof raw !== 'string' || !/^kubernetes:\/\//i.test(raw)) {
     throw new InvalidArgumentError(`"${redactUrl(String(raw))}" is not a kubernetes:// URL`);
   }
+  // Every message shows the URL with its credentials masked (a token query parameter among them).
+  const shown = redactUrl(raw);
   // Checked first, before any message repeats the URL: the part before "@" may be a token.
   if (/^kubernetes:\/\/[^/?#]*@/i.test(raw)) {
     throw new InvalidArgumentError(
       'a kubernetes:// URL takes no credentials; they come from ?kubeconfig= or the service account',
     );
   }
-  if (/\s/.test(raw)) throw new InvalidArgumentError(`"${raw}" contains white space`);
-  if (raw.includes('#')) throw new InvalidArgumentError(`"${raw}" has a fragment`);
+  if (/\s/.test(raw)) throw new InvalidArgumentError(`"${shown}" contains white space`);
+  if (raw.includes('#')) throw new InvalidArgumentError(`"${shown}" has a fragment`);
   const match = /^kubernetes:\/\/([^/?#]*)([^?#]*)(?:\?(.*))?$/i.exec(raw);
   const authority = match?.[1] ?? '';
   const path = match?.[2] ?? '';
   if (path !== '' && path !== '/') {
-    throw new InvalidArgumentError(`"${raw}" has a path; give the namespace as ?namespace=...`);
+    throw new InvalidArgumentError(`"${shown}" has a path; give the namespace as ?namespace=...`);
   }
   const params = new URLSearchParams(match?.[3] ?? '');
   for (const key of params.keys()) {
     if (!KNOWN_PARAMS.has(key)) {
-      throw new InvalidArgumentError(`unknown parameter "${key}" in "${raw}"; known: ${[...KNOWN_PARAMS].join(', ')}`);
+      throw new InvalidArgumentError(
+        `unknown parameter "${key}" in "${shown}"; known: ${[...KNOWN_PARAMS].join(', ')}`,
+      );
     }
-    if (params.getAll(key).length > 1) throw new InvalidArgumentError(`parameter "${key}" is given twice in "${raw}"`);
+    if (params.getAll(key).length > 1)
+      throw new InvalidArgumentError(`parameter "${key}" is given twice in "${shown}"`);
   }
   const namespace = nonEmpty(params, 'namespace');
   if (namespace !== undefined && !NAMESPACE.test(namespace)) {
@@ -66,9 +71,9 @@ export function parseKubernetesUrl(raw: string): KubernetesUrl {
   const kubeconfig = nonEmpty(params, 'kubeconfig');
   const context = nonEmpty(params, 'context');
   if (context !== undefined && kubeconfig === undefined) {
-    throw new InvalidArgumentError(`"${raw}" names a context but no kubeconfig; add ?kubeconfig=PATH`);
+    throw new InvalidArgumentError(`"${shown}" names a context but no kubeconfig; add ?kubeconfig=PATH`);
   }
-  const server = authority === '' ? undefined : parseServer(authority, raw);
+  const server = authority === '' ? undefined : parseServer(authority, shown);
   return {
     ...(server === undefined ? {} : { server }),
     ...(kubeconfig === undefined ? {} : { kubeconfig }),
@@ -84,17 +89,17 @@ function nonEmpty(params: URLSearchParams, key: string): string | undefined {
   return value;
 }
 
-function parseServer(authority: string, raw: string): { host: string; port: number } {
+function parseServer(authority: string, shown: string): { host: string; port: number } {
   if (authority.includes(',')) {
-    throw new InvalidArgumentError(`"${raw}" names several hosts; a kubernetes:// URL names one API server`);
+    throw new InvalidArgumentError(`"${shown}" names several hosts; a kubernetes:// URL names one API server`);
   }
   const hostPort = /^(\[[^\]]*\]|[^:]*)(?::(\d*))?$/.exec(authority);
   const host = hostPort?.[1] ?? '';
-  if (!HOST.test(host)) throw new InvalidArgumentError(`"${host}" is not a host name or address in "${raw}"`);
+  if (!HOST.test(host)) throw new InvalidArgumentError(`"${host}" is not a host name or address in "${shown}"`);
   const portText = hostPort?.[2];
   const port = portText === undefined ? DEFAULT_KUBERNETES_PORT : Number(portText);
   if (portText === '' || !Number.isInteger(port) || port < 1 || port > 65_535) {
-    throw new InvalidArgumentError(`port "${portText ?? ''}" out of range in "${raw}"`);
+    throw new InvalidArgumentError(`port "${portText ?? ''}" out of range in "${shown}"`);
   }
   return { host, port };
 }

@@ -12,6 +12,7 @@ import { REDIS_TTL_LIMITS, redisCapabilities } from './capabilities.js';
 import { type Connections, openConnections, type RedisClient, requestTimeout } from './connections.js';
 import type { RedisElectionContext } from './context.js';
 import { RedisElection } from './election.js';
+import { withoutCredentials } from './errors.js';
 import { ChannelHub } from './pubsub.js';
 import { RenewalGroup } from './renewal.js';
 import { parseRedisUrl, type RedisTarget } from './url.js';
@@ -110,7 +111,7 @@ export class RedisBackend extends BackendBase<RedisElection> {
   };
 
   private readonly onError = (error: unknown): void => {
-    this.context.logger.debug({ err: error }, 'redis connection error');
+    this.context.logger.debug({ err: withoutCredentials(error) }, 'redis connection error');
   };
 }
 

@@ -231,9 +231,9 @@ export class RedisElection extends ElectionBase<RedisElectionContext> {
         },
       },
     });
-    renewals.join(membership, term);
+    const lease = renewals.join(membership, term);
     this.watchForSuccessor(term, subscribedBefore);
-    return handOutTerm(term, { scope, stop });
+    return handOutTerm(term, { scope, stop, ...(lease ? { lease } : {}) });
   }
 
   /**

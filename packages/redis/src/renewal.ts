@@ -98,10 +98,14 @@ export class RenewalGroup {
     return member;
   }
 
-  /** Adds a freshly acquired key; its term ends with the group's lease or with its own renewal result. */
-  join(membership: Membership, term: LeadershipTerm): void {
+  /**
+   * Adds a freshly acquired key; its term ends with the group's lease or with its own renewal
+   * result. Returns the lease whose renewals now keep the key (for core's health and renewal
+   * telemetry), or undefined when the term had already ended.
+   */
+  join(membership: Membership, term: LeadershipTerm): Lease | undefined {
     const member = membership as Member;
-    if (!term.isLeader) return;
+    if (!term.isLeader) return undefined;
     let lease = this.lease;
     if (lease && !lease.isValid) {
       // Its deadline passed and the timer has not fired yet: end it now, so that it cannot
@@ -118,14 +122,15 @@ export class RenewalGroup {
       this.lease = lease;
       member.lease = lease;
       member.covered = true;
-      return;
+      return lease;
     }
     member.lease = lease;
     if (lease.deadline <= member.ownDeadline) {
       member.covered = true;
-      return;
+      return lease;
     }
     member.coverTimer = setTimeout(() => term.end('expired'), Math.max(0, member.ownDeadline - monotonicNow()));
+    return lease;
   }
 
   /** The connection carrying the renewals dropped; the lease applies the onDisconnect policy. */

@@ -20,6 +20,7 @@ interface RawClient {
 type RawClientClass = new (config: Record<string, unknown>) => RawClient;
 
 const ZOO_EPHEMERAL = 1;
+
 const require = createRequire(import.meta.url);
 const RawZooKeeper = (require('zookeeper') as { Promise: RawClientClass }).Promise;
 
@@ -78,7 +79,17 @@ export function zookeeperHooks(hosts: string, ttlMs: number, chroot = ''): ZooKe
   const outsiders = new Set<RawClient>();
   const timers = new Set<NodeJS.Timeout>();
   let admin: Promise<RawClient> | undefined;
-  const adminClient = (): Promise<RawClient> => {
+  // A store restarted by an earlier case (its data wiped) ends the admin's session; the
+  // next hook then opens a new one instead of failing with ZINVALIDSTATE.
+  const adminClient = async (): Promise<RawClient> => {
+    const current = admin;
+    if (current) {
+      const client = await current;
+      // The C client's dead states are negative: session expired (-112), auth failed (-113).
+      if (((client as unknown as { state?: number }).state ?? 0) >= 0) return client;
+      client.close();
+      if (admin === current) admin = undefined;
+    }
     admin ??= openRaw(hosts, 10_000).then(({ client }) => client);
     return admin;
   };

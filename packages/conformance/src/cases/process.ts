@@ -3,19 +3,20 @@ import { expect } from 'vitest';
 import { type SuiteContext, settlesWithin, uniqueElection, within } from '../context.js';
 import { type FaultMode, FaultProxy } from '../fault-proxy.js';
 import { record } from '../measurements.js';
+import type { CandidatePlan } from '../process/candidate.js';
 import { type CandidateEvent, CandidateProcess } from '../process/candidate-process.js';
 import { FencedResource } from '../process/fenced-resource.js';
 import { judgeTimeline, msUntilElected } from '../process/timeline.js';
 import type { CaseRegistry } from '../registry.js';
 import type { FaultHooks } from '../target.js';
 
-interface Stage {
+export interface Stage {
   readonly resource: FencedResource;
   readonly candidates: CandidateProcess[];
   readonly proxies: FaultProxy[];
 }
 
-async function withStage(body: (stage: Stage) => Promise<void>): Promise<void> {
+export async function withStage(body: (stage: Stage) => Promise<void>): Promise<void> {
   const stage: Stage = { resource: await FencedResource.start(), candidates: [], proxies: [] };
   try {
     await body(stage);
@@ -26,19 +27,20 @@ async function withStage(body: (stage: Stage) => Promise<void>): Promise<void> {
   }
 }
 
-function faults(ctx: SuiteContext): FaultHooks {
+export function faults(ctx: SuiteContext): FaultHooks {
   const hooks = ctx.target.faults;
   if (!hooks) throw new Error('this target has no fault hooks; declare the process-level cases skipped');
   return hooks;
 }
 
-async function launch(
+export async function launch(
   ctx: SuiteContext,
   stage: Stage,
   election: string,
   id: string,
   url = ctx.target.url,
   onDisconnect: DisconnectPolicy = 'abort',
+  more: Pick<CandidatePlan, 'metrics'> = {},
 ) {
   const candidate = await CandidateProcess.start({
     url,
@@ -47,12 +49,13 @@ async function launch(
     id,
     resourceUrl: stage.resource.url,
     onDisconnect,
+    ...more,
   });
   stage.candidates.push(candidate);
   return candidate;
 }
 
-async function leaderAmong(candidates: CandidateProcess[], timeoutMs: number): Promise<CandidateProcess> {
+export async function leaderAmong(candidates: CandidateProcess[], timeoutMs: number): Promise<CandidateProcess> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const leader = candidates.find((candidate) => candidate.isLeaderNow());
@@ -62,7 +65,7 @@ async function leaderAmong(candidates: CandidateProcess[], timeoutMs: number): P
   throw new Error(`no leader among ${candidates.map((c) => c.id).join(', ')} within ${timeoutMs} ms`);
 }
 
-function expectCleanTimeline(stage: Stage): void {
+export function expectCleanTimeline(stage: Stage): void {
   const verdict = judgeTimeline(stage.candidates, stage.resource.writes);
   expect(verdict.overlaps, 'two processes held leadership at one instant').toEqual([]);
   expect(verdict.tokensIncrease, 'tokens must increase from one leadership to the next').toBe(true);
@@ -229,6 +232,9 @@ export function processCases({ ctx, test }: CaseRegistry): void {
           healedFrom,
         );
         expect(BigInt(again.token ?? 0)).toBeGreaterThan(BigInt(successor.token ?? 0));
+        // The successor prints its loss once its release is done, on a pipe of its own: the
+        // healed candidate's election can be read first. Judge once it has said everything.
+        await within('the successor to exit', 10_000, other.exited);
         expectCleanTimeline(stage);
       });
     },

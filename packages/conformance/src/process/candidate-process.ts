@@ -13,6 +13,9 @@ export interface CandidateEvent {
   readonly accepted?: boolean;
   readonly stale?: boolean;
   readonly error?: string;
+  /** On a `metrics` line: the event that prompted it, and the data points as JSON (MetricPoint[]). */
+  readonly after?: string;
+  readonly metrics?: string;
 }
 
 /** What every candidate script is given: at least its id. */

@@ -17,6 +17,8 @@ export interface CandidatePlan {
   readonly resourceUrl: string;
   readonly onDisconnect?: DisconnectPolicy;
   readonly writeEveryMs?: number;
+  /** Record Baton's metrics with the OpenTelemetry SDK and print them (a `metrics` line) after each election and loss, and on the `metrics` command. */
+  readonly metrics?: boolean;
 }
 
 const plan = JSON.parse(process.argv[2] ?? '{}') as CandidatePlan;
@@ -52,11 +54,14 @@ const toStderr =
     const detail = err instanceof Error ? err.message : err === undefined ? '' : String(err);
     process.stderr.write(`${nowNs()} ${level} ${message ?? ''} ${detail}\n`);
   };
+// The SDK is loaded only by a candidate that records metrics, to keep the others' start fast.
+const recorder = plan.metrics ? new (await import('../metrics-recorder.js')).MetricsRecorder() : undefined;
 const backend = await connect(plan.url, {
   ttlMs: plan.ttlMs,
   connectTimeoutMs: 5_000,
   onDisconnect: plan.onDisconnect ?? 'abort',
   logger: { debug: () => {}, info: () => {}, warn: toStderr('warn'), error: toStderr('error') },
+  ...(recorder ? { meterProvider: recorder.provider } : {}),
 });
 const stop = new AbortController();
 let lastToken: bigint | undefined;
@@ -75,6 +80,13 @@ function withdraw(): void {
   campaignController.abort();
 }
 
+/** Prints every metric data point now, as JSON, after `after` (the event that prompted it). */
+async function sayMetrics(after: string): Promise<void> {
+  if (!recorder) return;
+  const points = await recorder.collect();
+  say({ event: 'metrics', after, metrics: JSON.stringify(points) });
+}
+
 createInterface({ input: process.stdin }).on('line', (line) => {
   const command = JSON.parse(line) as { command: string };
   if (command.command === 'write-stale' && lastToken !== undefined) {
@@ -90,6 +102,8 @@ createInterface({ input: process.stdin }).on('line', (line) => {
     withdrawn = undefined;
     campaignController = new AbortController();
     resume();
+  } else if (command.command === 'metrics') {
+    void sayMetrics('asked');
   }
 });
 
@@ -121,6 +135,7 @@ while (!stop.signal.aborted) {
   const term = leadership.signal;
   if (term.aborted) lostAt = nowNs();
   else term.addEventListener('abort', () => (lostAt = nowNs()), { once: true });
+  await sayMetrics('elected');
   // Report each move of the local deadline at once, so that the parent knows until when
   // this process believed it led even if it is frozen a moment later.
   let reported = deadlineNs(leadership);
@@ -140,6 +155,7 @@ while (!stop.signal.aborted) {
   if (stop.signal.aborted || withdrawn) await leadership.resign();
   const reason = await leadership.ended;
   say({ event: 'lost', token: String(leadership.token), reason }, lostAt ?? nowNs());
+  await sayMetrics('lost');
 }
 await backend.close();
 say({ event: 'exit' });

@@ -1,0 +1,37 @@
+/**
+ * The part of OpenTelemetry's metrics API that Baton calls, written out structurally so that
+ * @baton/core's types never require @opentelemetry/api: a MeterProvider of
+ * `@opentelemetry/sdk-metrics` (or of any SDK implementing the API) fits it.
+ */
+
+/** Attributes of one measurement. */
+export type MetricAttributes = Readonly<Record<string, string | number | boolean>>;
+
+/** A Counter or UpDownCounter. */
+export interface CounterLike {
+  add(value: number, attributes?: MetricAttributes): void;
+}
+
+/** A Histogram. */
+export interface HistogramLike {
+  record(value: number, attributes?: MetricAttributes): void;
+}
+
+/** What an instrument is created with: OpenTelemetry's MetricOptions, as far as Baton uses them. */
+export interface InstrumentOptionsLike {
+  description?: string;
+  unit?: string;
+  advice?: { explicitBucketBoundaries?: number[] };
+}
+
+/** An OpenTelemetry Meter, as far as Baton uses it. */
+export interface MeterLike {
+  createCounter(name: string, options?: InstrumentOptionsLike): CounterLike;
+  createUpDownCounter(name: string, options?: InstrumentOptionsLike): CounterLike;
+  createHistogram(name: string, options?: InstrumentOptionsLike): HistogramLike;
+}
+
+/** An OpenTelemetry MeterProvider, e.g. `new MeterProvider({ readers })` of `@opentelemetry/sdk-metrics`. */
+export interface MeterProviderLike {
+  getMeter(name: string, version?: string): MeterLike;
+}
