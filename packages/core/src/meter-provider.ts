@@ -24,11 +24,24 @@ export interface InstrumentOptionsLike {
   advice?: { explicitBucketBoundaries?: number[] };
 }
 
+/** An asynchronous instrument (ObservableUpDownCounter), reported by a callback at each collection. */
+// biome-ignore lint/suspicious/noEmptyInterface: only its identity matters, as in OpenTelemetry's API
+export interface ObservableLike {}
+
+/** What a batch observable callback reports into. */
+export interface BatchObservableResultLike {
+  observe(observable: ObservableLike, value: number, attributes?: MetricAttributes): void;
+}
+
 /** An OpenTelemetry Meter, as far as Baton uses it. */
 export interface MeterLike {
   createCounter(name: string, options?: InstrumentOptionsLike): CounterLike;
-  createUpDownCounter(name: string, options?: InstrumentOptionsLike): CounterLike;
+  createObservableUpDownCounter(name: string, options?: InstrumentOptionsLike): ObservableLike;
   createHistogram(name: string, options?: InstrumentOptionsLike): HistogramLike;
+  addBatchObservableCallback(
+    callback: (result: BatchObservableResultLike) => void,
+    observables: ObservableLike[],
+  ): void;
 }
 
 /** An OpenTelemetry MeterProvider, e.g. `new MeterProvider({ readers })` of `@opentelemetry/sdk-metrics`. */

@@ -1,5 +1,11 @@
 import { createRequire } from 'node:module';
-import type { CounterLike, HistogramLike, MeterProviderLike } from './meter-provider.js';
+import type {
+  CounterLike,
+  HistogramLike,
+  MeterProviderLike,
+  MetricAttributes,
+  ObservableLike,
+} from './meter-provider.js';
 
 /** The metrics Baton records, by OpenTelemetry name; the README's table lists them with units and attributes. */
 export const metricNames = {
@@ -30,9 +36,21 @@ const ROUND_TRIP_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 
 // Terms and campaign waits: 10 ms to a day.
 const LONG_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3_600, 14_400, 86_400];
 
-/** One client's instruments, made once from its MeterProvider. */
+/** One series of the leader gauge: its attributes and whether the candidate leads now. */
+interface LeaderSeries {
+  readonly attributes: MetricAttributes;
+  value: number;
+}
+
+/**
+ * One client's instruments, made once from its MeterProvider. Measurements are not recorded
+ * where they happen: an OpenTelemetry SDK spends microseconds on each (its attributes hashed
+ * and looked up), and a handover on an in-process store takes a few hundred. They wait in a
+ * queue, recorded at the event loop's next turn or at the next collection, whichever comes
+ * first, so a scrape never misses one. The leader gauge is observed at each collection from
+ * what this client holds.
+ */
 export class ElectionMetrics {
-  readonly leader: CounterLike;
   readonly transitions: CounterLike;
   readonly termDuration: HistogramLike;
   readonly campaignDuration: HistogramLike;
@@ -40,15 +58,29 @@ export class ElectionMetrics {
   readonly renewalFailures: CounterLike;
   readonly renewalSlack: HistogramLike;
   readonly resubscriptions: CounterLike;
+  private readonly leader: ObservableLike;
+  /** Every series the gauge has had, by election and candidate: a lost leadership reads 0, as an UpDownCounter's would. */
+  private readonly leaderSeries = new Map<string, LeaderSeries>();
+  private pending: (() => void)[] = [];
+  private flushScheduled = false;
 
   constructor(provider: MeterProviderLike) {
     const meter = provider.getMeter('@baton/core', packageVersion());
     const seconds = (name: string, description: string, buckets: number[]): HistogramLike =>
       meter.createHistogram(name, { description, unit: 's', advice: { explicitBucketBoundaries: buckets } });
-    this.leader = meter.createUpDownCounter(metricNames.leader, {
+    this.leader = meter.createObservableUpDownCounter(metricNames.leader, {
       description: '1 while this candidate leads the election, 0 otherwise',
       unit: '{leader}',
     });
+    // The SDK runs observable callbacks before it reads its synchronous instruments, so the
+    // queue flushed here is in this very collection.
+    meter.addBatchObservableCallback(
+      (result) => {
+        this.flush();
+        for (const series of this.leaderSeries.values()) result.observe(this.leader, series.value, series.attributes);
+      },
+      [this.leader],
+    );
     this.transitions = meter.createCounter(metricNames.transitions, {
       description: 'Leaderships won (elected) and ended (resigned, or lost with its reason)',
       unit: '{transition}',
@@ -81,6 +113,37 @@ export class ElectionMetrics {
       description: "Times an observer's watch or subscription broke and was set up again and re-read",
       unit: '{resubscription}',
     });
+  }
+
+  /** Sets the leader gauge of one election and candidate: 1 when elected, 0 when the term ends. */
+  setLeader(election: string, backend: string, candidate: string, value: 0 | 1): void {
+    const key = JSON.stringify([election, candidate]);
+    const series = this.leaderSeries.get(key);
+    if (series) series.value = value;
+    else {
+      const attributes = {
+        [metricAttributes.election]: election,
+        [metricAttributes.backend]: backend,
+        [metricAttributes.candidate]: candidate,
+      };
+      this.leaderSeries.set(key, { attributes, value });
+    }
+  }
+
+  /** Records `measure` at the event loop's next turn or the next collection, whichever comes first. */
+  later(measure: () => void): void {
+    this.pending.push(measure);
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flush()).unref();
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const pending = this.pending;
+    if (pending.length === 0) return;
+    this.pending = [];
+    for (const measure of pending) measure();
   }
 }
 

@@ -71,11 +71,12 @@ export class ClientTelemetry {
 
   /** A campaign ended without a leadership: aborted, closed, or failed. */
   campaignFailed(startedAt: number, error: unknown): void {
+    const metrics = this.metrics;
+    if (!metrics) return;
     const outcome = errorType(error) === 'ABORT_ERR' ? 'aborted' : 'failed';
-    this.metrics?.campaignDuration.record((monotonicNow() - startedAt) / 1_000, {
-      [attr.backend]: this.kind(),
-      [attr.outcome]: outcome,
-    });
+    const seconds = (monotonicNow() - startedAt) / 1_000;
+    const backend = this.kind();
+    metrics.later(() => metrics.campaignDuration.record(seconds, { [attr.backend]: backend, [attr.outcome]: outcome }));
   }
 
   /** A campaign handed `term` to its caller: elected now; its end is reported when it comes. */
@@ -85,9 +86,13 @@ export class ClientTelemetry {
     const { election, id, token } = term;
     const campaignMs = at - campaignStartedAt;
     const metrics = this.metrics;
-    metrics?.leader.add(1, { [attr.election]: election, [attr.backend]: backend, [attr.candidate]: id });
-    metrics?.transitions.add(1, { [attr.backend]: backend, [attr.transition]: 'elected' });
-    metrics?.campaignDuration.record(campaignMs / 1_000, { [attr.backend]: backend, [attr.outcome]: 'elected' });
+    if (metrics) {
+      metrics.setLeader(election, backend, id, 1);
+      metrics.later(() => {
+        metrics.transitions.add(1, { [attr.backend]: backend, [attr.transition]: 'elected' });
+        metrics.campaignDuration.record(campaignMs / 1_000, { [attr.backend]: backend, [attr.outcome]: 'elected' });
+      });
+    }
     const event = { election, id, backend, at, token, campaignMs, validUntil: term.validUntil };
     term.logger.info({ ...event, token: String(token) }, 'elected');
     if (hasSubscribers('elected')) publish('elected', event);
@@ -100,7 +105,10 @@ export class ClientTelemetry {
 
   /** An observer's watch broke and is being set up again. */
   resubscribed(election: string): void {
-    this.metrics?.resubscriptions.add(1, { [attr.election]: election, [attr.backend]: this.kind() });
+    const metrics = this.metrics;
+    if (!metrics) return;
+    const backend = this.kind();
+    metrics.later(() => metrics.resubscriptions.add(1, { [attr.election]: election, [attr.backend]: backend }));
   }
 
   private ended(term: LeadershipTerm, electedAt: number, reason: EndReason, cause: unknown): void {
@@ -110,11 +118,17 @@ export class ClientTelemetry {
     const { election, id, token } = term;
     const termMs = at - electedAt;
     const metrics = this.metrics;
-    metrics?.leader.add(-1, { [attr.election]: election, [attr.backend]: backend, [attr.candidate]: id });
-    const transition =
-      reason === 'resigned' ? { [attr.transition]: 'resigned' } : { [attr.transition]: 'lost', [attr.reason]: reason };
-    metrics?.transitions.add(1, { [attr.backend]: backend, ...transition });
-    metrics?.termDuration.record(termMs / 1_000, { [attr.backend]: backend, [attr.reason]: reason });
+    if (metrics) {
+      metrics.setLeader(election, backend, id, 0);
+      metrics.later(() => {
+        const transition =
+          reason === 'resigned'
+            ? { [attr.transition]: 'resigned' }
+            : { [attr.transition]: 'lost', [attr.reason]: reason };
+        metrics.transitions.add(1, { [attr.backend]: backend, ...transition });
+        metrics.termDuration.record(termMs / 1_000, { [attr.backend]: backend, [attr.reason]: reason });
+      });
+    }
     const fields = { election, id, backend, at, token, termMs };
     if (reason === 'resigned') {
       term.logger.info({ ...fields, token: String(token) }, 'resigned');
@@ -147,8 +161,10 @@ export class ClientTelemetry {
     const metrics = this.metrics;
     const at = monotonicNow();
     if (report.ok) {
-      metrics?.renewalDuration.record(report.latencyMs / 1_000, { [attr.backend]: backend });
-      metrics?.renewalSlack.record(report.slackMs / 1_000, { [attr.backend]: backend });
+      metrics?.later(() => {
+        metrics.renewalDuration.record(report.latencyMs / 1_000, { [attr.backend]: backend });
+        metrics.renewalSlack.record(report.slackMs / 1_000, { [attr.backend]: backend });
+      });
       if (!hasSubscribers('renewal')) return;
       for (const term of terms) {
         const { election, id, token } = term;
@@ -158,8 +174,10 @@ export class ClientTelemetry {
       return;
     }
     const type = errorType(report.error);
-    metrics?.renewalDuration.record(report.latencyMs / 1_000, { [attr.backend]: backend, [attr.errorType]: type });
-    metrics?.renewalFailures.add(1, { [attr.backend]: backend, [attr.errorType]: type });
+    metrics?.later(() => {
+      metrics.renewalDuration.record(report.latencyMs / 1_000, { [attr.backend]: backend, [attr.errorType]: type });
+      metrics.renewalFailures.add(1, { [attr.backend]: backend, [attr.errorType]: type });
+    });
     if (!hasSubscribers('renewalFailed')) return;
     const error = describeError(report.error);
     for (const term of terms) {
