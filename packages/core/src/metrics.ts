@@ -1,11 +1,5 @@
 import { createRequire } from 'node:module';
-import type {
-  CounterLike,
-  HistogramLike,
-  MeterProviderLike,
-  MetricAttributes,
-  ObservableLike,
-} from './meter-provider.js';
+import type { CounterLike, HistogramLike, MeterProviderLike, ObservableLike } from './meter-provider.js';
 
 /** The metrics Baton records, by OpenTelemetry name; the README's table lists them with units and attributes. */
 export const metricNames = {
@@ -36,10 +30,15 @@ const ROUND_TRIP_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 
 // Terms and campaign waits: 10 ms to a day.
 const LONG_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3_600, 14_400, 86_400];
 
-/** One series of the leader gauge: its attributes and whether the candidate leads now. */
-interface LeaderSeries {
-  readonly attributes: MetricAttributes;
-  value: number;
+/** A leadership, as far as the leader gauge needs it. */
+export interface GaugedTerm {
+  readonly election: string;
+  readonly id: string;
+}
+
+/** The leader gauge's series of one election and candidate. */
+function seriesKey(term: GaugedTerm): string {
+  return `${term.election}\u0000${term.id}`;
 }
 
 /**
@@ -59,12 +58,17 @@ export class ElectionMetrics {
   readonly renewalSlack: HistogramLike;
   readonly resubscriptions: CounterLike;
   private readonly leader: ObservableLike;
-  /** Every series the gauge has had, by election and candidate: a lost leadership reads 0, as an UpDownCounter's would. */
-  private readonly leaderSeries = new Map<string, LeaderSeries>();
+  /** The terms this client holds now: the gauge reads 1 for their series. */
+  private readonly leading = new Set<GaugedTerm>();
+  /**
+   * Series whose term ended since the last collection: reported 0 once, as an UpDownCounter
+   * would read (the SDK goes on exporting a series' last value), then forgotten here.
+   */
+  private endedSinceCollection = new Map<string, GaugedTerm>();
   private pending: (() => void)[] = [];
   private flushScheduled = false;
 
-  constructor(provider: MeterProviderLike) {
+  constructor(provider: MeterProviderLike, backend: () => string) {
     const meter = provider.getMeter('@baton/core', packageVersion());
     const seconds = (name: string, description: string, buckets: number[]): HistogramLike =>
       meter.createHistogram(name, { description, unit: 's', advice: { explicitBucketBoundaries: buckets } });
@@ -77,7 +81,21 @@ export class ElectionMetrics {
     meter.addBatchObservableCallback(
       (result) => {
         this.flush();
-        for (const series of this.leaderSeries.values()) result.observe(this.leader, series.value, series.attributes);
+        const observe = (term: GaugedTerm, value: number): void =>
+          result.observe(this.leader, value, {
+            [metricAttributes.election]: term.election,
+            [metricAttributes.backend]: backend(),
+            [metricAttributes.candidate]: term.id,
+          });
+        const live = new Set<string>();
+        for (const term of this.leading) {
+          const key = seriesKey(term);
+          if (live.has(key)) continue;
+          live.add(key);
+          observe(term, 1);
+        }
+        for (const [key, term] of this.endedSinceCollection) if (!live.has(key)) observe(term, 0);
+        this.endedSinceCollection = new Map();
       },
       [this.leader],
     );
@@ -115,19 +133,14 @@ export class ElectionMetrics {
     });
   }
 
-  /** Sets the leader gauge of one election and candidate: 1 when elected, 0 when the term ends. */
-  setLeader(election: string, backend: string, candidate: string, value: 0 | 1): void {
-    const key = JSON.stringify([election, candidate]);
-    const series = this.leaderSeries.get(key);
-    if (series) series.value = value;
-    else {
-      const attributes = {
-        [metricAttributes.election]: election,
-        [metricAttributes.backend]: backend,
-        [metricAttributes.candidate]: candidate,
-      };
-      this.leaderSeries.set(key, { attributes, value });
-    }
+  /** The gauge reads 1 for `term`'s election and candidate while it is held. */
+  leaderElected(term: GaugedTerm): void {
+    this.leading.add(term);
+  }
+
+  /** The gauge reads 0 for `term`'s election and candidate, unless another of its terms is held. */
+  leaderEnded(term: GaugedTerm): void {
+    if (this.leading.delete(term)) this.endedSinceCollection.set(seriesKey(term), term);
   }
 
   /** Records `measure` at the event loop's next turn or the next collection, whichever comes first. */

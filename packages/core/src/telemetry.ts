@@ -57,7 +57,7 @@ export class ClientTelemetry {
   private get metrics(): ElectionMetrics | undefined {
     if (this.instruments === undefined) {
       const provider = this.provider ?? globalMeterProvider();
-      this.instruments = provider ? new ElectionMetrics(provider) : null;
+      this.instruments = provider ? new ElectionMetrics(provider, this.kind) : null;
     }
     return this.instruments ?? undefined;
   }
@@ -87,7 +87,7 @@ export class ClientTelemetry {
     const campaignMs = at - campaignStartedAt;
     const metrics = this.metrics;
     if (metrics) {
-      metrics.setLeader(election, backend, id, 1);
+      metrics.leaderElected(term);
       metrics.later(() => {
         metrics.transitions.add(1, { [attr.backend]: backend, [attr.transition]: 'elected' });
         metrics.campaignDuration.record(campaignMs / 1_000, { [attr.backend]: backend, [attr.outcome]: 'elected' });
@@ -119,7 +119,7 @@ export class ClientTelemetry {
     const termMs = at - electedAt;
     const metrics = this.metrics;
     if (metrics) {
-      metrics.setLeader(election, backend, id, 0);
+      metrics.leaderEnded(term);
       metrics.later(() => {
         const transition =
           reason === 'resigned'
