@@ -32,6 +32,12 @@ export async function measureScale(
   settle?: () => Promise<unknown>,
 ): Promise<ScaleResult> {
   const client = await connect();
+  // One election won and resigned first, settled as the held ones will be: what a client
+  // builds once (a session, the metric instruments, code loaded on first use) is not a cost
+  // per election, and would otherwise be spread over them.
+  const warmup = await client.election(`${prefix}/warmup`).campaign();
+  await warmup.resign();
+  await settle?.();
   const before = heapUsed();
   const started = nowMs();
   let held: Leadership[] = [];

@@ -99,13 +99,13 @@ export function zookeeperHooks(hosts: string, ttlMs: number, chroot = ''): ZooKe
    * replaced by a new session and `use` runs once more.
    */
   const withAdmin = async <T>(use: (client: RawClient) => Promise<T>): Promise<T> => {
-    const current = adminClient();
-    const client = await current;
+    const client = await adminClient();
     try {
       return await use(client);
     } catch (error) {
       if (!/ZINVALIDSTATE|ZSESSIONEXPIRED/.test(String(error))) throw error;
-      if (admin === current) admin = undefined;
+      // Forget this client unless another call has replaced it already.
+      if ((await admin?.catch(() => undefined)) === client) admin = undefined;
       client.close();
       return use(await adminClient());
     }
