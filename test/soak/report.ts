@@ -2,20 +2,15 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { DisconnectPolicy } from '@baton/core';
 import { machine } from '../../bench/src/report.js';
-import type { FaultKind, SoakHistory } from './history.js';
+import type { FaultKind, SoakHistory, SoakMeta } from './history.js';
 import type { Verdict } from './judge.js';
 
 /** One run, as the results file keeps it: counts, and the raw failover samples so runs can be pooled. */
-export interface RunSummary {
-  readonly backend: string;
-  readonly seed: number;
-  readonly date: string;
-  readonly ttlMs: number;
-  readonly candidates: number;
-  /** Servers of the store: 1, or the members of a cluster. */
-  readonly members: number;
-  readonly minutes: number;
-  readonly worstCaseFailoverMs: number;
+export interface RunSummary
+  extends Pick<
+    SoakMeta,
+    'backend' | 'seed' | 'date' | 'ttlMs' | 'candidates' | 'members' | 'minutes' | 'worstCaseFailoverMs'
+  > {
   readonly injections: number;
   readonly byKind: Verdict['byKind'];
   readonly overlaps: number;
